@@ -1,0 +1,75 @@
+"""The ``lendcorpus`` command line.
+
+Each sub-command lives in its own module under ``lendcorpus.commands`` with two functions:
+``add_arguments(parser)`` and ``run(args) -> int``. Modules are imported only when their
+command runs, so ``lendcorpus sql`` does not pay for Scrapy's import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from lendcorpus import __version__
+from lendcorpus.paths import default_db
+
+#: command name -> (module under lendcorpus.commands, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("demo", "start the offline replay, crawl every spider against it, build, show queries"),
+    "crawl": ("crawl", "crawl one spider (or all) into a raw WARC archive"),
+    "build": ("build", "load archived responses into the DuckDB corpus (idempotent)"),
+    "sql": ("sql", "run a read-only SQL query against the corpus"),
+    "replay": ("replay", "serve the recorded-shape fixtures of the real sources on loopback"),
+    "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lendcorpus",
+        description="Collect, clean and publish Chinese online-lending and debt-collection content.",
+    )
+    parser.add_argument("--version", action="version", version=f"lendcorpus {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.add_argument(
+            "--db",
+            default=None,
+            help=f"corpus file (default: $LENDCORPUS_DB or {default_db()})",
+        )
+        p.set_defaults(_module=module)
+        mod = _load(module, quiet=True)
+        if mod is not None:
+            mod.add_arguments(p)
+    return parser
+
+
+def _load(module: str, quiet: bool = False):
+    try:
+        return importlib.import_module(f"lendcorpus.commands.{module}")
+    except ModuleNotFoundError as exc:
+        if quiet and exc.name == f"lendcorpus.commands.{module}":
+            return None
+        raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    if args.db is None:
+        args.db = str(default_db())
+    mod = _load(args._module)
+    try:
+        return int(mod.run(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Where lendcorpus keeps its files.
+
+Everything a run writes lives under one data folder so a user can find, back up or delete it
+in one place. The folder is ``$LENDCORPUS_HOME`` or ``./data`` (relative to the working
+directory); the corpus file can be moved on its own with ``$LENDCORPUS_DB`` or ``--db``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: The checkout root: lendcorpus is installed editable, so data folders such as
+#: ``datasets/`` (migrations, dictionary, lexicons) are read from here.
+CHECKOUT = Path(__file__).resolve().parent.parent
+CONTRACT_DIR = CHECKOUT / "datasets"
+MIGRATIONS_DIR = CONTRACT_DIR / "migrations"
+SITE_RULES_DIR = CHECKOUT / "crawler" / "sites"
+REPLAY_SITES_DIR = CHECKOUT / "crawler" / "replay" / "sites"
+
+
+def data_home() -> Path:
+    """The data folder: ``$LENDCORPUS_HOME`` or ``./data``."""
+    return Path(os.environ.get("LENDCORPUS_HOME") or "data")
+
+
+def default_db() -> Path:
+    """The corpus file: ``$LENDCORPUS_DB`` or ``<data folder>/corpus.duckdb``."""
+    env = os.environ.get("LENDCORPUS_DB")
+    return Path(env) if env else data_home() / "corpus.duckdb"
+
+
+def archive_root() -> Path:
+    """Where crawl runs write their WARC files: ``<data folder>/archive``."""
+    return data_home() / "archive"
