@@ -1,0 +1,172 @@
+"""Downloader middlewares: the raw archive sits here.
+
+``ArchiveMiddleware`` is the first downloader middleware (order 40), so it sees each request
+before anything else and each *final* response last: after redirects and retries are settled,
+before any spider middleware can drop it. Every such response, of any status, is written to the
+run's WARC files before a spider parses it. A request that ends without a response (timeout,
+refused connection, forbidden by robots.txt) is archived as a metadata record with the reason.
+
+On resume the run folder already holds WARC files: their records are indexed by request
+fingerprint and served back instead of fetched, so the spider walks the same path without
+touching the site and nothing is archived twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from scrapy import Request, signals
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Headers, Response
+from scrapy.responsetypes import responsetypes
+
+from lendcorpus.archive import ArchiveDamage, Exchange, RotatingWarcWriter, iter_archive, read_record, warc_files
+from lendcorpus.crawler.runs import run_for
+
+logger = logging.getLogger(__name__)
+
+
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    pairs = []
+    for key, values in headers.items():
+        k = key.decode("latin-1")
+        for v in values:
+            pairs.append((k, v.decode("latin-1")))
+    return pairs
+
+
+class ArchiveMiddleware:
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.run = run_for(crawler)
+        self.max_bytes = crawler.settings.getint("LENDCORPUS_WARC_MAX_BYTES")
+        self.writer: RotatingWarcWriter | None = None
+        self.archived: dict[str, tuple[Path, int]] = {}
+        crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        if not crawler.settings.getbool("LENDCORPUS_ARCHIVE_ENABLED", True):
+            raise NotConfigured("LENDCORPUS_ARCHIVE_ENABLED is off")
+        return cls(crawler)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def spider_opened(self, spider) -> None:
+        damaged = 0
+        for path in warc_files(self.run.directory):
+            for rec in iter_archive(path, types=("response",)):
+                if isinstance(rec, ArchiveDamage):
+                    damaged += 1
+                elif rec.fingerprint:
+                    self.archived[rec.fingerprint] = (path, rec.offset)
+        if self.archived or damaged:
+            logger.info(
+                "resuming run %s: %d archived responses will be served from the archive (%d damaged stretches skipped)",
+                self.run.run_id, len(self.archived), damaged,
+            )
+            self.stats.set_value("lendcorpus/resume/archived_responses", len(self.archived))
+        self.writer = RotatingWarcWriter(
+            self.run.directory,
+            self.run.warc_prefix,
+            max_bytes=self.max_bytes,
+            warcinfo={
+                "software": "lendcorpus (Scrapy)",
+                "format": "WARC File Format 1.1",
+                "spider": self.run.spider,
+                "run": self.run.run_id,
+                "worker": self.run.worker,
+                "robots": "obey" if self.crawler.settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            },
+        )
+        logger.info("archiving to %s (resume with --job %s)", self.run.directory, self.run.directory)
+
+    def spider_closed(self, spider) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+    # -- the chain -------------------------------------------------------------------------
+    def _fingerprint(self, request: Request) -> str:
+        return self.crawler.request_fingerprinter.fingerprint(request).hex()
+
+    def process_request(self, request: Request):
+        if not self.archived:
+            return None
+        hit = self.archived.get(self._fingerprint(request))
+        if hit is None:
+            return None
+        try:
+            rec = read_record(*hit)
+        except Exception as exc:  # a damaged record is fetched again
+            logger.warning("archived response for %s unreadable (%s); fetching again", request.url, exc)
+            return None
+        headers = Headers(rec.headers)
+        cls = responsetypes.from_args(headers=headers, url=rec.url, body=rec.body)
+        self.stats.inc_value("lendcorpus/archive/replayed")
+        return cls(url=request.url, status=rec.status or 200, headers=headers, body=rec.body,
+                   request=request, flags=["archived"])
+
+    def process_response(self, request: Request, response: Response):
+        if "archived" in response.flags:
+            return response
+        if not self._write(request, response.status, _header_pairs(response.headers), response.body, ""):
+            # Never parse what could not be kept: the page stays unfetched and a resume retries it.
+            raise IgnoreRequest(f"archive write failed for {request.url}")
+        if response.status >= 400:
+            self.stats.inc_value(f"lendcorpus/rejects/http_{response.status}")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception):
+        if isinstance(exception, IgnoreRequest):
+            if "robots.txt" not in str(exception):
+                return None
+            reason = "robots_forbidden"
+        else:
+            reason = _reason(exception)
+        self._write(request, None, [], b"", reason)
+        self.stats.inc_value(f"lendcorpus/rejects/{reason}")
+        return None
+
+    def _write(self, request: Request, status: int | None, headers, body: bytes, error: str) -> bool:
+        if self.writer is None:  # a request before spider_opened cannot happen; be safe anyway
+            return False
+        kind = request.meta.get("lc_kind") or ("robots" if request.meta.get("dont_obey_robotstxt") else "")
+        ex = Exchange(
+            url=request.url,
+            method=request.method,
+            request_headers=_header_pairs(request.headers),
+            request_body=request.body or b"",
+            status=status,
+            response_headers=headers,
+            body=body,
+            fetched_at=time.time(),
+            fingerprint=self._fingerprint(request),
+            kind=kind,
+            error=error,
+        )
+        try:
+            self.writer.write(ex)
+        except OSError as exc:  # full disk and friends: say so loudly, keep crawling what we can
+            self.stats.inc_value("lendcorpus/archive/write_errors")
+            logger.error("cannot archive %s: %s", request.url, exc)
+            return False
+        self.stats.inc_value("lendcorpus/archive/records")
+        self.stats.inc_value("lendcorpus/archive/bytes", len(body))
+        return True
+
+
+def _reason(exc: Exception) -> str:
+    name = type(exc).__name__
+    text = str(exc).lower()
+    if "timeout" in name.lower() or "timed out" in text or "took longer than" in text:
+        return "timeout"
+    if "dns" in name.lower() or "lookup" in name.lower():
+        return "dns_error"
+    if "refused" in name.lower() or "refused" in text:
+        return "connection_refused"
+    if "dataloss" in name.lower() or "data loss" in text:
+        return "data_loss"
+    return "fetch_error_" + "".join(c for c in name if c.isalnum()).lower()

@@ -1,0 +1,67 @@
+"""Scrapy settings for lendcorpus.
+
+Used by ``scrapy crawl NAME`` from the checkout (scrapy.cfg points here) and by
+``lendcorpus crawl``. Every lendcorpus setting starts with ``LENDCORPUS_`` and is listed in
+docs/configuration.md; override any of them with ``-s NAME=VALUE`` or the environment variable
+of the same name (read once, here).
+"""
+
+import os
+
+from lendcorpus import __version__
+
+BOT_NAME = "lendcorpus"
+SPIDER_MODULES = ["lendcorpus.crawler.spiders"]
+NEWSPIDER_MODULE = "lendcorpus.crawler.spiders"
+
+# An honest User-Agent: who we are and where to complain.
+LENDCORPUS_CONTACT_URL = os.environ.get("LENDCORPUS_CONTACT_URL", "https://github.com/lendcorpus/lendcorpus")
+USER_AGENT = f"lendcorpus/{__version__} (research crawler; +{LENDCORPUS_CONTACT_URL})"
+
+ROBOTSTXT_OBEY = True
+
+# Politeness: a few requests per domain, adapted to the server's latency.
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 2
+
+# Responses of any status reach the archive (it sits before HttpErrorMiddleware drops them);
+# spiders still only see 2xx unless they ask for more.
+DOWNLOADER_MIDDLEWARES = {
+    "lendcorpus.crawler.middlewares.ArchiveMiddleware": 40,
+}
+DOWNLOAD_HANDLERS = {
+    "http": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
+    "https": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
+}
+EXTENSIONS = {
+    "lendcorpus.crawler.extensions.ProgressLog": 500,
+    "lendcorpus.crawler.extensions.RunManifest": 510,
+}
+REQUEST_FINGERPRINTER_CLASS = "lendcorpus.crawler.fingerprint.StableFingerprinter"
+
+# lendcorpus settings (docs/configuration.md)
+LENDCORPUS_ARCHIVE_DIR = os.environ.get("LENDCORPUS_ARCHIVE_DIR", "")  # default: <data home>/archive
+LENDCORPUS_JOB_DIR = os.environ.get("LENDCORPUS_JOB_DIR", "")  # one run's folder; reuse it to resume
+LENDCORPUS_WARC_MAX_BYTES = 100 * 2**20
+LENDCORPUS_WORKER_ID = os.environ.get("LENDCORPUS_WORKER_ID", "w0")
+LENDCORPUS_REPLAY = os.environ.get("LENDCORPUS_REPLAY", "")  # "127.0.0.1:PORT" routes every host there
+LENDCORPUS_PROGRESS_INTERVAL = 10.0
+# Query parameters that change on every request (signatures, timestamps): left out of request
+# fingerprints so resume and the duplicate filter recognise the same request.
+LENDCORPUS_VOLATILE_PARAMS = ["ts", "rs", "signature", "_", "sld"]
+
+LOG_LEVEL = os.environ.get("LENDCORPUS_LOG_LEVEL", "INFO")
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"
+
+# Development runs can replay from Scrapy's HTTP cache: -s HTTPCACHE_ENABLED=1
+HTTPCACHE_ENABLED = False
+HTTPCACHE_DIR = "httpcache"

@@ -1,0 +1,86 @@
+"""lendcorpus crawl SPIDER|all: run spiders into the raw archive (never into the corpus)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("spider", help="spider name (see `scrapy list`) or 'all'")
+    p.add_argument("--replay", nargs="?", const="auto", default=None, metavar="HOST:PORT",
+                   help="crawl the offline replay instead of the real sites: start one (no value) or use a running one")
+    p.add_argument("--job", type=Path, default=None,
+                   help="run folder; give the folder of an earlier run to resume it (with 'all': one sub-folder per spider)")
+    p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a Scrapy/lendcorpus setting (repeatable)")
+
+
+def project_settings(overrides: list[str] | None = None):
+    """Scrapy settings of the lendcorpus project, from any working directory."""
+    os.environ.setdefault("SCRAPY_SETTINGS_MODULE", "lendcorpus.crawler.settings")
+    from scrapy.utils.project import get_project_settings
+
+    settings = get_project_settings()
+    for item in overrides or []:
+        if "=" not in item:
+            raise SystemExit(f"-s expects NAME=VALUE, got {item!r}")
+        key, value = item.split("=", 1)
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def spider_names(settings) -> list[str]:
+    from scrapy.spiderloader import get_spider_loader
+
+    return sorted(get_spider_loader(settings).list())
+
+
+def crawl(names: list[str], settings, job: Path | None = None) -> dict[str, str]:
+    """Run the named spiders in one process; returns each spider's finish reason."""
+    from scrapy.crawler import Crawler, CrawlerProcess
+
+    process = CrawlerProcess(settings)
+    crawlers = {}
+    for i, name in enumerate(names):
+        s = settings.copy()
+        if job is not None:
+            s.set("LENDCORPUS_JOB_DIR", str(job if len(names) == 1 else job / name), priority="cmdline")
+        # The first crawler installs the reactor (as CrawlerProcess would for its own crawlers).
+        crawler = Crawler(process.spider_loader.load(name), s, init_reactor=(i == 0))
+        crawlers[name] = crawler
+        process.crawl(crawler)
+    process.start()
+    return {name: (c.stats.get_value("finish_reason") or "unknown") for name, c in crawlers.items()}
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = project_settings(args.set)
+    names = spider_names(settings)
+    if args.spider == "all":
+        chosen = names
+    elif args.spider in names:
+        chosen = [args.spider]
+    else:
+        print(f"unknown spider {args.spider!r}; known: {', '.join(names) or '(none)'}", file=sys.stderr)
+        return 2
+    replay = None
+    if args.replay == "auto":
+        from lendcorpus.crawler.replay.server import ReplayProcess
+
+        replay = ReplayProcess().start()
+        settings.set("LENDCORPUS_REPLAY", replay.address, priority="cmdline")
+        print(f"replay server on {replay.address}", file=sys.stderr)
+    elif args.replay:
+        settings.set("LENDCORPUS_REPLAY", args.replay, priority="cmdline")
+    try:
+        reasons = crawl(chosen, settings, args.job)
+    finally:
+        if replay is not None:
+            replay.stop()
+    bad = {n: r for n, r in reasons.items() if r != "finished"}
+    for n, r in reasons.items():
+        print(f"{n}: {r}", file=sys.stderr)
+    return 0 if not bad else 1

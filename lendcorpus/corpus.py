@@ -1,0 +1,120 @@
+"""Opening the DuckDB corpus: one writer at a time, readers read-only, schema by migrations.
+
+DuckDB lets one process write a file and then refuses every other process, readers included.
+So only ``lendcorpus build`` (and later release bookkeeping) opens it for writing, briefly;
+crawls never do. A second writer gets ``CorpusInUse`` with the holder's PID, not a traceback.
+Migrations are the numbered files in ``datasets/migrations``; each runs in its own transaction
+and is recorded in ``_migrations`` with its checksum (sqlite-utils style).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from lendcorpus.paths import MIGRATIONS_DIR
+
+
+class CorpusError(RuntimeError):
+    """A problem with the corpus file that the user can act on."""
+
+
+class CorpusInUse(CorpusError):
+    pass
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode("utf-8")).hexdigest()[:16]
+
+
+def migrations(directory: Path = MIGRATIONS_DIR) -> list[Migration]:
+    found = []
+    for path in sorted(Path(directory).glob("*.sql")):
+        m = re.match(r"^(\d{4})_(\w+)\.sql$", path.name)
+        if not m:
+            raise CorpusError(f"migration file name must be NNNN_name.sql: {path.name}")
+        found.append(Migration(int(m.group(1)), m.group(2), path.read_text(encoding="utf-8")))
+    versions = [m.version for m in found]
+    if len(set(versions)) != len(versions):
+        raise CorpusError("two migrations share a number")
+    return found
+
+
+def _explain_lock(db: Path, exc: Exception) -> CorpusError:
+    text = str(exc)
+    pid = re.search(r"PID (\d+)", text)
+    holder = f" (process {pid.group(1)})" if pid else ""
+    return CorpusInUse(
+        f"corpus is in use: {db} is open for writing by another process{holder}. "
+        "DuckDB allows one writer and then no readers; wait for that build to finish and try again."
+    )
+
+
+def connect_write(db: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open the corpus for writing and bring its schema up to date."""
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise _explain_lock(db, exc) from None
+        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+    migrate(con)
+    return con
+
+
+def connect_read(db: Path | str) -> duckdb.DuckDBPyConnection:
+    """Open the corpus read-only; writes through this connection are refused by DuckDB."""
+    db = Path(db)
+    if not db.exists():
+        raise CorpusError(f"no corpus at {db}: run `lendcorpus build` (or `lendcorpus demo`) first")
+    try:
+        return duckdb.connect(str(db), read_only=True)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise _explain_lock(db, exc) from None
+        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations not yet recorded; returns the versions applied now."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+        " checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+    )
+    done = {row[0]: row[1] for row in con.execute("SELECT version, checksum FROM _migrations").fetchall()}
+    applied = []
+    for m in migrations():
+        if m.version in done:
+            if done[m.version] != m.checksum:
+                raise CorpusError(
+                    f"migration {m.version:04d}_{m.name} changed after it was applied; "
+                    "add a new migration instead of editing an old one"
+                )
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(m.sql)
+            con.execute(
+                "INSERT INTO _migrations VALUES (?, ?, ?, ?)",
+                [m.version, m.name, m.checksum, datetime.now(timezone.utc)],
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(m.version)
+    return applied

@@ -1,0 +1,103 @@
+"""Choose how to read one archived record: site rules, generic extraction, or nothing."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from lendcorpus.archive import H_KIND, ArchivedRecord
+from lendcorpus.crawler.siterules import SiteRules, rules_for_url, url_hash
+from lendcorpus.pipelines.extract.generic import extract_generic, extractor_version
+from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.rules import extract_with_rules
+
+NAVIGATION = frozenset({"list", "sitemap", "robots"})
+#: Generic extraction on pages nobody described yields menus and stubs; below this it is a reject.
+GENERIC_MIN_CHARS = 80
+#: More replacement characters than this share of the text means the bytes were not text.
+MAX_REPLACEMENT_SHARE = 0.02
+
+_CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
+_BODY_RE = re.compile(rb"<body[\s>]", re.I)
+
+
+def _looks_html(ctype: str, body: bytes) -> bool:
+    if "html" in ctype or "xml+xhtml" in ctype:
+        return True
+    head = body[:512].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def page_kind(rec: ArchivedRecord, site: SiteRules | None) -> str:
+    kind = rec.warc_headers.get(H_KIND, "")
+    if kind:
+        return kind
+    path = urlsplit(rec.url).path
+    if path == "/robots.txt":
+        return "robots"
+    if site is not None:
+        return site.page_kind(rec.url) or "other"
+    return "other"
+
+
+def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = None) -> Extraction:
+    """Turn one archived record into documents and/or rejects, with the reason for each reject."""
+    from lendcorpus.pipelines.normalize import decode_html
+
+    site = rules_for_url(rec.url, rules)
+    kind = page_kind(rec, site)
+    if rec.rec_type == "metadata" or rec.status is None:
+        return Extraction(kind, rejects=[Reject("fetch", rec.error or "no_response")])
+    if rec.status >= 400:
+        return Extraction(kind, rejects=[Reject("fetch", f"http_{rec.status}")])
+    if rec.status >= 300 or kind in NAVIGATION:
+        return Extraction(kind)
+    ctype = (rec.header("Content-Type") or "").lower()
+    if site is not None and kind != "article":
+        return Extraction(kind)  # a page of a described site that is not an article: navigation
+    if not rec.body.strip():
+        return Extraction(kind, rejects=[Reject("extract", "empty_body")])
+    if not _looks_html(ctype, rec.body):
+        if site is not None:
+            return Extraction(kind, rejects=[Reject("extract", "not_html", ctype[:80])])
+        return Extraction(kind)
+    m = _CHARSET_RE.search(ctype)
+    try:
+        decoded = decode_html(rec.body, m.group(1) if m else None)
+    except ValueError as exc:
+        return Extraction(kind, rejects=[Reject("decode", "undecodable", str(exc)[:200])])
+    html = decoded.text
+    if decoded.errors > MAX_REPLACEMENT_SHARE * max(len(html), 1):
+        return Extraction(kind, rejects=[Reject("decode", "undecodable",
+                                                f"{decoded.errors} bad sequences as {decoded.encoding}")])
+    title = text = None
+    published = None
+    extractor = ""
+    if site is not None:
+        title, text, published = extract_with_rules(html, site)
+        extractor = f"rules:{site.name}@{site.version}"
+    if not text:
+        g_title, text, g_pub = extract_generic(html, rec.url)
+        title = title or g_title
+        published = published or g_pub
+        extractor = extractor_version()
+        if site is None and text and len(text) < GENERIC_MIN_CHARS:
+            return Extraction(kind, rejects=[Reject("extract", "too_short", f"{len(text)} chars")])
+    if not text:
+        reason = "no_html_body" if not _BODY_RE.search(rec.body) else "no_main_text"
+        return Extraction(kind, rejects=[Reject("extract", reason)])
+    source = site.name if site is not None else "web"
+    native = site.native_id(rec.url) if site is not None else url_hash(rec.url)
+    doc = Document(
+        doc_id=f"{source}:{native}",
+        source=source,
+        kind="article",
+        url=rec.url,
+        title=title,
+        text=text,
+        published_at=published,
+        extractor=extractor,
+        encoding=decoded.encoding,
+        encoding_evidence=decoded.evidence,
+    )
+    return Extraction("article" if site is None else kind, documents=[doc])
