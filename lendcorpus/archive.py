@@ -106,7 +106,7 @@ class RotatingWarcWriter:
         self._path = self.directory / f"{self.prefix}-{self._seq:05d}.warc.gz"
         self._seq += 1
         self._fh = open(self._path, "xb")
-        self._writer = WARCWriter(self._fh, gzip=True)
+        self._writer = WARCWriter(self._fh, gzip=True, warc_version="WARC/1.1")
         info = self._writer.create_warcinfo_record(self._path.name, dict(self.warcinfo))
         self._writer.write_record(info)
         return self._writer

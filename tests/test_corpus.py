@@ -1,0 +1,105 @@
+"""The corpus file: migrations, one writer, read-only queries with clear refusals."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import duckdb
+import pytest
+
+from lendcorpus import corpus
+from lendcorpus.corpus import CorpusError, CorpusInUse, connect_read, connect_write, migrations
+
+from conftest import run_cli
+
+
+def test_migrations_apply_once_in_order_and_are_recorded(tmp_path):
+    db = tmp_path / "c.duckdb"
+    con = connect_write(db)
+    rows = con.execute("SELECT version, name FROM _migrations ORDER BY version").fetchall()
+    assert [r[0] for r in rows] == [m.version for m in migrations()]
+    assert corpus.migrate(con) == []  # nothing left to apply
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    assert {"crawl_runs", "archive_files", "fetches", "documents", "rejects"} <= tables
+    con.close()
+
+
+def test_edited_migration_is_refused(tmp_path, monkeypatch):
+    db = tmp_path / "c.duckdb"
+    connect_write(db).close()
+    real = migrations()
+    edited = [corpus.Migration(m.version, m.name, m.sql + "\n-- edited") for m in real]
+    monkeypatch.setattr(corpus, "migrations", lambda: edited)
+    with pytest.raises(CorpusError, match="changed after it was applied"):
+        connect_write(db)
+
+
+def test_failed_migration_rolls_back(tmp_path, monkeypatch):
+    db = tmp_path / "c.duckdb"
+    connect_write(db).close()
+    bad = migrations() + [corpus.Migration(999, "broken", "CREATE TABLE half (x INT); SELECT * FROM nowhere;")]
+    monkeypatch.setattr(corpus, "migrations", lambda: bad)
+    with pytest.raises(duckdb.Error):
+        connect_write(db)
+    con = duckdb.connect(str(db))
+    assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'half'").fetchone()[0] == 0
+    assert con.execute("SELECT max(version) FROM _migrations").fetchone()[0] < 999
+    con.close()
+
+
+def test_second_writer_gets_corpus_in_use(tmp_path):
+    db = tmp_path / "c.duckdb"
+    connect_write(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys, time
+            from lendcorpus.corpus import connect_write
+            con = connect_write({str(db)!r})
+            print("held", flush=True)
+            time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(CorpusInUse, match="corpus is in use"):
+            connect_write(db)
+        with pytest.raises(CorpusInUse):
+            connect_read(db)
+        proc = run_cli("sql", "SELECT 1", "--db", str(db), check=False)
+        assert proc.returncode == 3 and "corpus is in use" in proc.stderr and "Traceback" not in proc.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_sql_is_read_only_and_formats(tmp_path):
+    db = tmp_path / "c.duckdb"
+    con = connect_write(db)
+    con.execute("INSERT INTO rejects (url, stage, reason) VALUES ('https://x.example/1', 'fetch', 'http_404')")
+    con.close()
+    out = run_cli("sql", "SELECT stage, reason, count(*) AS n FROM rejects GROUP BY ALL", "--db", str(db),
+                  "--format", "json").stdout
+    assert json.loads(out) == [{"stage": "fetch", "reason": "http_404", "n": 1}]
+    csv_out = run_cli("sql", "SELECT reason FROM rejects", "--db", str(db), "--format", "csv").stdout
+    assert csv_out.splitlines() == ["reason", "http_404"]
+    table = run_cli("sql", "SELECT reason FROM rejects", "--db", str(db)).stdout
+    assert "http_404" in table and "(1 row)" in table
+    refused = run_cli("sql", "DELETE FROM rejects", "--db", str(db), check=False)
+    assert refused.returncode == 4 and "read-only" in refused.stderr
+    still = run_cli("sql", "SELECT count(*) AS n FROM rejects", "--db", str(db), "--format", "json").stdout
+    assert json.loads(still) == [{"n": 1}]
+
+
+def test_sql_on_missing_corpus_says_what_to_do(tmp_path):
+    proc = run_cli("sql", "SELECT 1", "--db", str(tmp_path / "none.duckdb"), check=False)
+    assert proc.returncode == 3 and "lendcorpus build" in proc.stderr
+
+
+def test_empty_result_is_not_an_error(tmp_path):
+    db = tmp_path / "c.duckdb"
+    connect_write(db).close()
+    out = run_cli("sql", "SELECT * FROM documents", "--db", str(db), "--format", "json").stdout
+    assert json.loads(out) == []
