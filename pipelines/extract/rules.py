@@ -15,28 +15,36 @@ BLOCK_TAGS = frozenset(
     "p div br li ul ol h1 h2 h3 h4 h5 h6 table tr td th section article blockquote pre hr dd dt header footer "
     "aside nav figure figcaption".split()
 )
+SKIP_TAGS = frozenset({"script", "style", "noscript", "template", "-comment"})
 
 
 def block_text(node) -> str:
     """Text of a node with one line per block element; inline markup joins its neighbours."""
     lines: list[str] = []
     current: list[str] = []
-    for child in node.traverse(include_text=True):
-        tag = child.tag
-        if tag == "-text":
-            current.append(child.text_content or "")
-        elif tag in BLOCK_TAGS:
-            if current:
-                lines.append("".join(current))
-                current = []
-    if current:
-        lines.append("".join(current))
-    out = []
-    for line in lines:
-        line = " ".join(line.split())
-        if line:
-            out.append(line)
-    return "\n".join(out)
+
+    def flush() -> None:
+        if current:
+            line = " ".join("".join(current).split())
+            if line:
+                lines.append(line)
+            current.clear()
+
+    def walk(parent) -> None:
+        for child in parent.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                current.append(child.text_content or "")
+            elif tag in BLOCK_TAGS:
+                flush()
+                walk(child)
+                flush()
+            elif tag not in SKIP_TAGS:
+                walk(child)
+
+    walk(node)
+    flush()
+    return "\n".join(lines)
 
 
 def extract_with_rules(html: str, rules: SiteRules) -> tuple[str | None, str, object]:
