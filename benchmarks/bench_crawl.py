@@ -7,8 +7,10 @@ folder, serves it with the replay server, and crawls it alternately with
 
 - **bare**: a plain ``scrapy.Spider`` with an empty callback, given the article URLs directly,
   Scrapy's default middlewares and download handler, no robots.txt, no archive;
-- **full**: the farm's rule spider as ``lendcorpus crawl`` runs it — robots.txt, list-page
+- **full**: the farm's rule spider as ``lendcorpus crawl`` runs it — robots.txt, sitemap
   navigation, replay-aware download handler, stable fingerprints, the WARC archive, progress log.
+  (The sitemap instead of the list pages, so both crawls know every URL early: list pages chain
+  one after another and would measure the site's latency, not our per-page cost.)
 
 Each crawl runs in a fresh process; pages/s is responses / (spider closed - spider opened). The
 medians are printed with their ratio (the goal is full ≥ 0.8 × bare). Then the archive of the
@@ -40,12 +42,11 @@ SETTINGS = {
 }
 
 
-def child(mode: str, port: int, urls_file: Path, job: Path) -> None:
+def child(mode: str, port: int, urls_file: Path, job: Path, extra: list[str] | None = None) -> None:
     """One crawl in this process; prints a JSON line with responses and seconds."""
-    from scrapy import Request, Spider, signals
+    from scrapy import Request, Spider
     from scrapy.crawler import CrawlerProcess
 
-    times: dict[str, float] = {}
     if mode == "bare":
         urls = urls_file.read_text().split()
 
@@ -71,20 +72,36 @@ def child(mode: str, port: int, urls_file: Path, job: Path) -> None:
             settings.set(k, v, priority="cmdline")
         settings.set("LENDCORPUS_REPLAY", f"127.0.0.1:{port}", priority="cmdline")
         settings.set("LENDCORPUS_JOB_DIR", str(job), priority="cmdline")
-        process = CrawlerProcess(settings)
-        crawler = process.create_crawler("jiedai_baike")
+        for item in extra or []:
+            key, value = item.split("=", 1)
+            settings.set(key, value, priority="cmdline")
+        import dataclasses
 
-    crawler.signals.connect(lambda spider: times.__setitem__("open", time.perf_counter()), signal=signals.spider_opened)
-    crawler.signals.connect(lambda spider: times.__setitem__("close", time.perf_counter()), signal=signals.spider_closed)
+        from lendcorpus.crawler.siterules import load_all
+        from lendcorpus.crawler.spiders.base import RuleSpider
+
+        # Navigation by sitemap, so both crawls know every URL up front and differ only in
+        # what happens per page (list pages chain one after another and would measure latency).
+        rules = dataclasses.replace(load_all()["jiedai_baike"], start_urls=(),
+                                    sitemaps=(f"https://{HOST}/sitemap.xml",))
+        spidercls = type("BenchFarmSpider", (RuleSpider,), {"name": "jiedai_baike", "rules": rules,
+                                                            "allowed_domains": [HOST]})
+        process = CrawlerProcess(settings)
+        crawler = process.create_crawler(spidercls)
+
     process.crawl(crawler)
     process.start()
-    pages = crawler.stats.get_value("response_received_count", 0)
-    print(json.dumps({"mode": mode, "pages": pages, "seconds": times["close"] - times["open"]}))
+    stats = crawler.stats
+    pages = stats.get_value("response_received_count", 0)
+    seconds = (stats.get_value("finish_time") - stats.get_value("start_time")).total_seconds()
+    print(json.dumps({"mode": mode, "pages": pages, "seconds": seconds}))
 
 
 def run_child(mode: str, port: int, urls_file: Path, job: Path) -> dict:
     out = subprocess.run([sys.executable, __file__, "--child", mode, "--port", str(port), "--urls", str(urls_file),
-                          "--job", str(job)], capture_output=True, text=True, check=True)
+                          "--job", str(job)], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"{mode} crawl failed:\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -96,9 +113,10 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     ap.add_argument("--urls", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--job", type=Path, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("-s", dest="extra", action="append", default=[], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        child(args.child, args.port, args.urls, args.job)
+        child(args.child, args.port, args.urls, args.job, args.extra)
         return
 
     from lendcorpus.crawler.replay.farmgen import generate_farm_site
@@ -111,12 +129,11 @@ def main() -> None:
         summary = generate_farm_site(sites / HOST, host=HOST, n_extra=args.pages, seed=7)
         # the bare spider fetches exactly the article URLs the full crawl reaches
         manifest = json.loads((sites / HOST / "_manifest.json").read_text(encoding="utf-8"))
-        special = {str(x) for x in json.dumps(manifest.get("special", {})).split('"') if x.startswith("/")}
-        article_urls = [f"https://{HOST}/a/{a_id}.html" for a_id in manifest["articles"]]
-        article_urls = [u for u in article_urls if u.split(HOST, 1)[1] not in special]
+        article_urls = [f"https://{HOST}{a['path']}" for a in manifest["articles"].values()
+                        if a["special"] in (None, "charset_liar")]
         urls_file = tmp / "urls.txt"
         urls_file.write_text("\n".join(article_urls))
-        print(f"site: {len(article_urls)} articles ({summary.get('pages_written', '?')} files); "
+        print(f"site: {len(article_urls)} articles ({summary['files']} files); "
               f"{args.repeats} alternating runs each; medians below")
         results: dict[str, list[float]] = {"bare": [], "full": []}
         pages: dict[str, int] = {}
