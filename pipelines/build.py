@@ -25,7 +25,11 @@ from lendcorpus.corpus import connect_write
 from lendcorpus.crawler.siterules import load_all
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.extract import Document, extract_record
+from lendcorpus.pipelines.passes import corpus_passes
 from lendcorpus.pipelines.textchain import derive_fields, DERIVED_SCHEMA
+
+#: Tables rebuilt from the archive by ``--reprocess`` (corpus passes reset their own).
+DERIVED_TABLES = ["documents", "rejects", "fetches", "archive_files", "crawl_runs"]
 
 FETCH_SCHEMA = pa.schema([
     ("archive_path", pa.string()), ("archive_offset", pa.int64()), ("archive_length", pa.int64()),
@@ -58,6 +62,7 @@ class BuildStats:
     rejects: Counter = field(default_factory=Counter)
     damaged: int = 0
     seconds: float = 0.0
+    passes: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def docs_per_second(self) -> float:
@@ -70,7 +75,8 @@ class BuildStats:
             f"records {self.records}, fetches {self.fetches}, documents new {self.documents} "
             f"(already in corpus {self.documents_known}), rejects {rej}, damaged stretches {self.damaged}, "
             f"{self.seconds:.1f}s"
-        )
+        ) + "".join(f"; {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                    for name, counts in self.passes.items())
 
 
 def _warc_time(value: str) -> datetime | None:
@@ -108,7 +114,7 @@ class Build:
         try:
             if reprocess:
                 con.execute("BEGIN TRANSACTION")
-                for table in ("documents", "rejects", "fetches", "archive_files", "crawl_runs"):
+                for table in DERIVED_TABLES:
                     con.execute(f"DELETE FROM {table}")
                 con.execute("COMMIT")
             paths = list(files) if files is not None else warc_files(self.root) if self.root.exists() else []
@@ -129,6 +135,8 @@ class Build:
                     stats.seconds = time.perf_counter() - started
                     self.progress(stats)
                     last_report = time.perf_counter()
+            for corpus_pass in corpus_passes():
+                stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
         finally:
             con.close()
         stats.seconds = time.perf_counter() - started

@@ -1,0 +1,25 @@
+"""Corpus-wide passes: steps that need many documents at once (boilerplate learning, dedup).
+
+The build runs them after loading archives, in order, each in its own transactions. A pass is
+an object with a versioned ``name`` and ``run(con, reprocess=...) -> dict[str, int]``; it must
+be incremental (only look at documents it has not seen) and idempotent, and on
+``reprocess=True`` start from scratch. Register a pass in ``corpus_passes``.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import duckdb
+
+
+class CorpusPass(Protocol):
+    name: str
+
+    def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
+        ...
+
+
+def corpus_passes() -> list[CorpusPass]:
+    """The passes the build runs, in order."""
+    return []
