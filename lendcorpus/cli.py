@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sql": ("sql", "run a read-only SQL query against the corpus"),
     "replay": ("replay", "serve the recorded-shape fixtures of the real sources on loopback"),
     "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),
+    "dedup": ("dedup", "cluster exact and near-duplicate documents of a JSONL file (same code as the build)"),
 }
 
 
