@@ -21,8 +21,9 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import deferred_from_coro
 
-from lendcorpus.archive import ArchiveDamage, Exchange, RotatingWarcWriter, iter_archive, read_record, warc_files
+from lendcorpus.archive import H_BLOCKED, ArchiveDamage, Exchange, RotatingWarcWriter, iter_archive, read_record, warc_files
 from lendcorpus.crawler.runs import run_for
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class ArchiveMiddleware:
             for rec in iter_archive(path, types=("response",)):
                 if isinstance(rec, ArchiveDamage):
                     damaged += 1
-                elif rec.fingerprint:
+                elif rec.fingerprint and (rec.status or 0) < 400 and H_BLOCKED not in rec.warc_headers:
+                    # only good answers are served back; errors and blocks are asked again
                     self.archived[rec.fingerprint] = (path, rec.offset)
         if self.archived or damaged:
             logger.info(
@@ -112,10 +114,16 @@ class ArchiveMiddleware:
     def process_response(self, request: Request, response: Response):
         if "archived" in response.flags:
             return response
-        if not self._write(request, response.status, _header_pairs(response.headers), response.body, ""):
+        spider = self.crawler.spider
+        blocked = spider.block_reason(response) if hasattr(spider, "block_reason") else None
+        if blocked:
+            response.flags.append(f"blocked:{blocked}")
+            self.stats.inc_value(f"lendcorpus/rejects/{blocked}")
+        if not self._write(request, response.status, _header_pairs(response.headers), response.body, "",
+                           blocked or ""):
             # Never parse what could not be kept: the page stays unfetched and a resume retries it.
             raise IgnoreRequest(f"archive write failed for {request.url}")
-        if response.status >= 400:
+        if response.status >= 400 and not blocked:
             self.stats.inc_value(f"lendcorpus/rejects/http_{response.status}")
         return response
 
@@ -130,7 +138,8 @@ class ArchiveMiddleware:
         self.stats.inc_value(f"lendcorpus/rejects/{reason}")
         return None
 
-    def _write(self, request: Request, status: int | None, headers, body: bytes, error: str) -> bool:
+    def _write(self, request: Request, status: int | None, headers, body: bytes, error: str,
+               blocked: str = "") -> bool:
         if self.writer is None:  # a request before spider_opened cannot happen; be safe anyway
             return False
         kind = request.meta.get("lc_kind") or ("robots" if request.meta.get("dont_obey_robotstxt") else "")
@@ -146,6 +155,7 @@ class ArchiveMiddleware:
             fingerprint=self._fingerprint(request),
             kind=kind,
             error=error,
+            blocked=blocked,
         )
         try:
             self.writer.write(ex)
@@ -170,3 +180,47 @@ def _reason(exc: Exception) -> str:
     if "dataloss" in name.lower() or "data loss" in text:
         return "data_loss"
     return "fetch_error_" + "".join(c for c in name if c.isalnum()).lower()
+
+
+class BlockBackoffMiddleware:
+    """Back off when a source says we are blocked; stop the crawl when it keeps saying so.
+
+    Sits below the archive (order 30), so the block page is archived first. Each block doubles
+    the download delay of that domain (up to LENDCORPUS_BLOCK_MAX_DELAY) and retries the request;
+    after LENDCORPUS_BLOCK_RETRIES blocks in a row the spider closes with reason
+    ``blocked_<why>`` — resume the run later with ``--job``; what was archived is kept.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.retries = crawler.settings.getint("LENDCORPUS_BLOCK_RETRIES", 3)
+        self.max_delay = crawler.settings.getfloat("LENDCORPUS_BLOCK_MAX_DELAY", 300.0)
+        self.in_a_row = 0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response):
+        blocked = next((f.split(":", 1)[1] for f in response.flags if f.startswith("blocked:")), None)
+        if blocked is None:
+            self.in_a_row = 0
+            return response
+        self.in_a_row += 1
+        tries = request.meta.get("lc_block_tries", 0) + 1
+        slot_key = request.meta.get("download_slot")
+        slots = getattr(self.crawler.engine.downloader, "slots", {})
+        slot = slots.get(slot_key) if slot_key else None
+        if slot is not None:
+            slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
+        if tries > self.retries or self.in_a_row > self.retries * 2:
+            logger.warning("%s: blocked (%s) %d times; closing the spider — resume later with --job",
+                           request.url, blocked, tries)
+            self.crawler.stats.set_value("lendcorpus/blocked_reason", blocked)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason=f"blocked_{blocked}"))
+            raise IgnoreRequest(f"blocked: {blocked}")
+        logger.info("%s: blocked (%s), backing off (try %d, delay now %.1fs)", request.url, blocked, tries,
+                    slot.delay if slot is not None else -1)
+        retry = request.replace(dont_filter=True)
+        retry.meta["lc_block_tries"] = tries
+        return retry

@@ -34,6 +34,7 @@ RETRY_TIMES = 2
 # Responses of any status reach the archive (it sits before HttpErrorMiddleware drops them);
 # spiders still only see 2xx unless they ask for more.
 DOWNLOADER_MIDDLEWARES = {
+    "lendcorpus.crawler.middlewares.BlockBackoffMiddleware": 30,
     "lendcorpus.crawler.middlewares.ArchiveMiddleware": 40,
 }
 DOWNLOAD_HANDLERS = {
@@ -56,6 +57,10 @@ LENDCORPUS_PROGRESS_INTERVAL = 10.0
 # Query parameters that change on every request (signatures, timestamps): left out of request
 # fingerprints so resume and the duplicate filter recognise the same request.
 LENDCORPUS_VOLATILE_PARAMS = ["ts", "rs", "signature", "_", "sld"]
+
+LENDCORPUS_STATE_DIR = os.environ.get("LENDCORPUS_STATE_DIR", "")  # default: <data home>/state
+LENDCORPUS_BLOCK_RETRIES = 3
+LENDCORPUS_BLOCK_MAX_DELAY = 300.0
 
 LOG_LEVEL = os.environ.get("LENDCORPUS_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False

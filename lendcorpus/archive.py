@@ -39,6 +39,7 @@ H_RUN = "X-Lendcorpus-Run"
 H_KIND = "X-Lendcorpus-Kind"
 H_ERROR = "X-Lendcorpus-Fetch-Error"
 H_METHOD = "X-Lendcorpus-Method"
+H_BLOCKED = "X-Lendcorpus-Blocked"
 
 #: Headers that describe the transfer, not the stored body (Scrapy has already undone them).
 _TRANSFER_HEADERS = {"content-encoding", "transfer-encoding", "content-length"}
@@ -67,6 +68,7 @@ class Exchange:
     fingerprint: str = ""
     kind: str = ""
     error: str = ""
+    blocked: str = ""
 
 
 def _digest(data: bytes) -> str:
@@ -172,6 +174,8 @@ class RotatingWarcWriter:
             extra[H_FINGERPRINT] = ex.fingerprint
         if ex.kind:
             extra[H_KIND] = ex.kind
+        if ex.blocked:
+            extra[H_BLOCKED] = ex.blocked
         if self.warcinfo.get("spider"):
             extra[H_SPIDER] = str(self.warcinfo["spider"])
         if self.warcinfo.get("run"):

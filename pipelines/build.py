@@ -25,11 +25,65 @@ from lendcorpus.corpus import connect_write
 from lendcorpus.crawler.siterules import load_all
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.extract import Document, extract_record
+from lendcorpus.pipelines.extract.model import ROW_TABLES
 from lendcorpus.pipelines.passes import corpus_passes
 from lendcorpus.pipelines.textchain import derive_fields, DERIVED_SCHEMA
 
 #: Tables rebuilt from the archive by ``--reprocess`` (corpus passes reset their own).
-DERIVED_TABLES = ["documents", "rejects", "fetches", "archive_files", "crawl_runs"]
+DERIVED_TABLES = ["documents", "rejects", "fetches", "archive_files", "crawl_runs", *ROW_TABLES]
+
+_ARROW_TYPES = {
+    "VARCHAR": pa.string(), "JSON": pa.string(), "BIGINT": pa.int64(), "INTEGER": pa.int32(),
+    "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(), "TIMESTAMP WITH TIME ZONE": pa.timestamp("us", tz="UTC"),
+    "DATE": pa.date32(),
+}
+
+
+class RowTables:
+    """Upserts parser rows into the source tables: a later non-NULL value fills in or updates
+    an earlier one, so a complaint seen in a list and then on its detail page is one full row."""
+
+    def __init__(self, con):
+        self.columns: dict[str, dict[str, pa.DataType]] = {}
+        self.keys: dict[str, list[str]] = {}
+        for table in ROW_TABLES:
+            cols = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()
+            self.columns[table] = {c: _ARROW_TYPES.get(t, pa.string()) for c, t in cols}
+            pk = con.execute("SELECT constraint_column_names FROM duckdb_constraints() "
+                             "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'", [table]).fetchone()
+            self.keys[table] = list(pk[0]) if pk else []
+
+    def merge(self, rows: list[tuple[str, dict]], fill: dict) -> dict[str, list[dict]]:
+        merged: dict[str, dict[tuple, dict]] = {t: {} for t in ROW_TABLES}
+        for table, row in rows:
+            cols = self.columns[table]
+            row = {k: v for k, v in row.items() if k in cols}
+            for k, v in fill.items():
+                if k in cols and row.get(k) is None:
+                    row[k] = v
+            key = tuple(row.get(k) for k in self.keys[table])
+            old = merged[table].get(key)
+            if old is None:
+                merged[table][key] = row
+            else:
+                old.update({k: v for k, v in row.items() if v is not None})
+        return {t: list(m.values()) for t, m in merged.items() if m}
+
+    def upsert(self, con, table: str, rows: list[dict]) -> int:
+        cols = self.columns[table]
+        schema = pa.schema([(c, cols[c]) for c in cols])
+        full = [{c: r.get(c) for c in cols} for r in rows]
+        con.register("_rows", pa.Table.from_pylist(full, schema=schema))
+        keys = self.keys[table]
+        present = {c for r in rows for c, v in r.items() if v is not None}
+        updates = ", ".join(f"{c} = COALESCE(excluded.{c}, {table}.{c})" for c in cols if c not in keys and c in present)
+        conflict = f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {updates}" if keys and updates else \
+            "ON CONFLICT DO NOTHING"
+        n = con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _rows {conflict}").fetchone()[0]
+        con.unregister("_rows")
+        return n
 
 FETCH_SCHEMA = pa.schema([
     ("archive_path", pa.string()), ("archive_offset", pa.int64()), ("archive_length", pa.int64()),
@@ -63,6 +117,7 @@ class BuildStats:
     damaged: int = 0
     seconds: float = 0.0
     passes: dict[str, dict[str, int]] = field(default_factory=dict)
+    rows: Counter = field(default_factory=Counter)
 
     @property
     def docs_per_second(self) -> float:
@@ -75,7 +130,7 @@ class BuildStats:
             f"records {self.records}, fetches {self.fetches}, documents new {self.documents} "
             f"(already in corpus {self.documents_known}), rejects {rej}, damaged stretches {self.damaged}, "
             f"{self.seconds:.1f}s"
-        ) + "".join(f"; {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+        ) + "".join(f", {t} rows {n}" for t, n in sorted(self.rows.items())) + "".join(f"; {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                     for name, counts in self.passes.items())
 
 
@@ -106,6 +161,12 @@ class Build:
         self.progress = progress
         self.progress_every = progress_every
         self.rules = load_all()
+        self._tables: RowTables | None = None
+
+    def _row_tables(self, con) -> RowTables:
+        if self._tables is None:
+            self._tables = RowTables(con)
+        return self._tables
 
     def run(self, files: Iterable[Path] | None = None, reprocess: bool = False) -> BuildStats:
         started = time.perf_counter()
@@ -146,6 +207,7 @@ class Build:
         fetches: list[dict] = []
         docs: dict[str, dict] = {}
         rejects: list[dict] = []
+        parsed_rows: list[tuple[str, dict]] = []
         runs: dict[str, str] = {}
         loaded_to = start
         records = damaged = 0
@@ -174,6 +236,10 @@ class Build:
             for d in ex.documents:
                 if d.doc_id not in docs:
                     docs[d.doc_id] = self._doc_row(d, item, key)
+            if ex.rows:
+                fill = {"archive_path": key, "archive_offset": item.offset, "fetched_at": _warc_time(item.date)}
+                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts") else (t, r)
+                            for t, r in ex.rows)
         stats.records += records
         stats.damaged += damaged
         for r in rejects:
@@ -197,6 +263,10 @@ class Build:
                 elif table == "documents":
                     stats.documents += n
                     stats.documents_known += len(rows) - n
+            if parsed_rows:
+                tables = self._row_tables(con)
+                for table, table_rows in tables.merge(parsed_rows, {}).items():
+                    stats.rows[table] += tables.upsert(con, table, table_rows)
             for run_id, spider in runs.items():
                 self._upsert_run(con, run_id, spider, path)
             con.execute(

@@ -28,6 +28,17 @@ def site_server(tmp_path_factory):
         '[[route]]\npath = "/slow"\nbody = "late"\ndelay = 0.5\n',
         encoding="utf-8",
     )
+    api = root / "api.shop.example"
+    api.mkdir()
+    (api / "_handler.py").write_text(
+        "import json\n"
+        "def handle(method, target, headers, body):\n"
+        "    if target.startswith('/echo'):\n"
+        "        return 200, {'Content-Type': 'application/json'}, json.dumps({'m': method, 't': target, 'b': body.decode()}).encode()\n"
+        "    if target == '/boom':\n"
+        "        raise RuntimeError('bad fixture')\n"
+        "    return None\n", encoding="utf-8")
+    (api / "static.txt").write_text("static")
     log = root / "requests.jsonl"
     with ReplayProcess([root], log_path=log) as server:
         yield server, log
@@ -80,3 +91,15 @@ def test_delay_and_request_log(site_server):
     assert time.monotonic() - t0 >= 0.45
     lines = [json.loads(x) for x in log.read_text().splitlines()]
     assert any(x["target"] == "/slow" and x["host"] == "www.shop.example" for x in lines)
+
+
+def test_site_handler_answers_first_and_falls_through(site_server):
+    server, _ = site_server
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    conn.request("POST", "/echo?x=1", body=b'{"a": 1}', headers={"Host": "api.shop.example"})
+    resp = conn.getresponse()
+    assert json.loads(resp.read()) == {"m": "POST", "t": "/echo?x=1", "b": '{"a": 1}'}
+    conn.close()
+    assert get(server, "/static.txt", host="api.shop.example")[2] == b"static"
+    status, _, body = get(server, "/boom", host="api.shop.example")
+    assert status == 500 and b"bad fixture" in body

@@ -50,11 +50,18 @@ class Route:
 
 @dataclass
 class Site:
-    """One real host's recorded shapes: its folder plus the routes declared for it."""
+    """One real host's recorded shapes: its folder plus the routes declared for it.
+
+    A folder may also hold ``_handler.py`` with ``handle(method, target, headers, body)``
+    returning ``(status, headers, body)`` or None. It answers first, so API endpoints can check
+    signatures, page through generated data and return the real error envelopes; None falls
+    through to routes and files.
+    """
 
     host: str
     root: Path
     routes: dict[str, Route]
+    handler: object = None
 
     @classmethod
     def load(cls, root: Path) -> "Site":
@@ -73,7 +80,16 @@ class Site:
                     delay=float(raw.get("delay", 0.0)),
                     headers={str(k): str(v) for k, v in raw.get("headers", {}).items()},
                 )
-        return cls(host=root.name, root=root, routes=routes)
+        handler = None
+        if (root / "_handler.py").exists():
+            import importlib.util
+
+            spec = importlib.util.spec_from_file_location(f"replay_handler_{root.name.replace('.', '_')}",
+                                                          root / "_handler.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            handler = module.handle
+        return cls(host=root.name, root=root, routes=routes, handler=handler)
 
     def resolve(self, target: str) -> tuple[int, dict[str, str], bytes, float]:
         """Answer one request target (path + query) as (status, headers, body, delay)."""
@@ -140,15 +156,24 @@ class ReplayHandler(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        request_body = self.rfile.read(length) if length else b""
         host = (self.headers.get("Host") or "").split(":")[0].lower()
         site = self.server.sites.get(host)
+        answer = None
         if site is None:
             status, headers, body, delay = 502, {"Content-Type": "text/plain; charset=utf-8"}, (
                 f"replay has no site for host {host!r}".encode()
             ), 0.0
-        else:
+        elif site.handler is not None:
+            try:
+                answer = site.handler(self.command, self.path, dict(self.headers.items()), request_body)
+            except Exception as exc:  # a broken fixture handler must be visible, not a hung request
+                answer = (500, {"Content-Type": "text/plain; charset=utf-8"},
+                          f"replay handler error: {type(exc).__name__}: {exc}".encode())
+        if answer is not None:
+            status, headers, body = answer
+            delay = 0.0
+        elif site is not None:
             status, headers, body, delay = site.resolve(self.path)
         if delay:
             time.sleep(delay)

@@ -10,24 +10,95 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
+from typing import Any
 
 import scrapy
+from scrapy import signals
 from scrapy.http import Response, TextResponse
 
 from lendcorpus.crawler.siterules import SiteRules
+from lendcorpus.crawler.state import load_state, save_state
 
 _LOC_RE = re.compile(rb"<loc>\s*([^<\s]+)\s*</loc>")
 
 
 class LendSpider(scrapy.Spider):
-    """What every lendcorpus spider shares: page kinds in ``meta['lc_kind']`` and counters."""
+    """What every lendcorpus spider shares.
+
+    - page kinds in ``meta['lc_kind']`` (archived with the response; the build uses them);
+    - ``since`` (``-a since=2024-01-01`` / ``lendcorpus crawl --since``): skip older items;
+    - high-water marks: ``is_new(key, value)`` says whether an item is newer than the mark kept
+      from the last *finished* crawl, ``see(key, value)`` records what this crawl saw; marks are
+      saved only when the crawl finishes normally (``crawler/state.py``);
+    - ``block_reason(response)``: how this source says "you are blocked" (403/429 and captcha
+      pages by default); blocked responses are archived, marked, retried with back-off and never
+      served back on resume;
+    - ``count(key)``: crawler stats under ``lendcorpus/``.
+    """
 
     #: Source name used in document ids (``<source>:<native id>``); defaults to the spider name.
     source: str = ""
+    block_statuses: tuple[int, ...] = (403, 429)
+    block_markers: tuple[bytes, ...] = (b"captcha", "验证码".encode(), "安全验证".encode())
+
+    def __init__(self, *args: Any, since: str | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.since: datetime | None = None
+        if since:
+            from lendcorpus.pipelines.extract.values import parse_time
+
+            self.since = parse_time(since)
+            if self.since is None:
+                raise ValueError(f"--since: cannot read {since!r} as a date (use YYYY-MM-DD)")
+        self.state: dict = {}
+        self.marks: dict[str, Any] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.state = load_state(spider.name, crawler.settings.get("LENDCORPUS_STATE_DIR") or None)
+        crawler.signals.connect(spider._save_marks, signal=signals.spider_closed)
+        return spider
 
     def count(self, key: str, n: int = 1) -> None:
         if self.crawler is not None:
             self.crawler.stats.inc_value(f"lendcorpus/{key}", n)
+
+    # -- incremental crawling ----------------------------------------------------------------
+    def high_water(self, key: str) -> Any:
+        return self.state.get("marks", {}).get(key)
+
+    def is_new(self, key: str, value: Any, when: datetime | None = None) -> bool:
+        """False for items at or below the last finished crawl's mark, or older than --since."""
+        if self.since is not None and when is not None and when < self.since:
+            return False
+        mark = self.high_water(key)
+        return mark is None or value is None or value > mark
+
+    def see(self, key: str, value: Any) -> None:
+        if value is not None and (key not in self.marks or value > self.marks[key]):
+            self.marks[key] = value
+
+    def _save_marks(self, spider, reason: str) -> None:
+        if spider is not self or reason != "finished" or not self.marks:
+            return
+        marks = dict(self.state.get("marks", {}))
+        for key, value in self.marks.items():
+            if key not in marks or value > marks[key]:
+                marks[key] = value
+        self.state["marks"] = marks
+        save_state(self.name, self.state, self.crawler.settings.get("LENDCORPUS_STATE_DIR") or None)
+
+    # -- blocks ----------------------------------------------------------------------------
+    def block_reason(self, response: Response) -> str | None:
+        if response.status in self.block_statuses:
+            return f"blocked_http_{response.status}"
+        if response.status == 200 and len(response.body) < 20000:
+            head = response.body[:20000].lower()
+            if any(marker in head for marker in self.block_markers):
+                return "captcha"
+        return None
 
 
 class RuleSpider(LendSpider):

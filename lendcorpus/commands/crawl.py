@@ -14,6 +14,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="crawl the offline replay instead of the real sites: start one (no value) or use a running one")
     p.add_argument("--job", type=Path, default=None,
                    help="run folder; give the folder of an earlier run to resume it (with 'all': one sub-folder per spider)")
+    p.add_argument("--since", default=None, metavar="YYYY-MM-DD",
+                   help="skip items older than this date (spiders that list by time)")
+    p.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
+                   help="spider argument, as with scrapy crawl -a (repeatable)")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy/lendcorpus setting (repeatable)")
 
@@ -38,7 +42,7 @@ def spider_names(settings) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def crawl(names: list[str], settings, job: Path | None = None) -> dict[str, str]:
+def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict | None = None) -> dict[str, str]:
     """Run the named spiders in one process; returns each spider's finish reason."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
@@ -51,7 +55,7 @@ def crawl(names: list[str], settings, job: Path | None = None) -> dict[str, str]
         # The first crawler installs the reactor (as CrawlerProcess would for its own crawlers).
         crawler = Crawler(process.spider_loader.load(name), s, init_reactor=(i == 0))
         crawlers[name] = crawler
-        process.crawl(crawler)
+        process.crawl(crawler, **(spider_args or {}))
     process.start()
     return {name: (c.stats.get_value("finish_reason") or "unknown") for name, c in crawlers.items()}
 
@@ -75,8 +79,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"replay server on {replay.address}", file=sys.stderr)
     elif args.replay:
         settings.set("LENDCORPUS_REPLAY", args.replay, priority="cmdline")
+    spider_args = {}
+    for item in args.spider_args:
+        key, sep, value = item.partition("=")
+        if not sep:
+            print(f"-a expects NAME=VALUE, got {item!r}", file=sys.stderr)
+            return 2
+        spider_args[key] = value
+    if args.since:
+        spider_args["since"] = args.since
     try:
-        reasons = crawl(chosen, settings, args.job)
+        reasons = crawl(chosen, settings, args.job, spider_args)
     finally:
         if replay is not None:
             replay.stop()

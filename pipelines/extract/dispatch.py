@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from lendcorpus.archive import H_KIND, ArchivedRecord
+from lendcorpus.archive import H_BLOCKED, H_KIND, ArchivedRecord
 from lendcorpus.crawler.siterules import SiteRules, rules_for_url, url_hash
 from lendcorpus.pipelines.extract.generic import extract_generic, extractor_version
 from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
 from lendcorpus.pipelines.extract.rules import extract_with_rules
+from lendcorpus.pipelines.extract.sources import parser_for
 
 NAVIGATION = frozenset({"list", "sitemap", "robots"})
 #: Generic extraction on pages nobody described yields menus and stubs; below this it is a reject.
@@ -48,10 +49,16 @@ def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = Non
     kind = page_kind(rec, site)
     if rec.rec_type == "metadata" or rec.status is None:
         return Extraction(kind, rejects=[Reject("fetch", rec.error or "no_response")])
+    blocked = rec.warc_headers.get(H_BLOCKED)
+    if blocked:
+        return Extraction(kind, rejects=[Reject("fetch", blocked)])
     if rec.status >= 400:
         return Extraction(kind, rejects=[Reject("fetch", f"http_{rec.status}")])
     if rec.status >= 300 or kind in NAVIGATION:
         return Extraction(kind)
+    source_parser = parser_for(rec.url)
+    if source_parser is not None:
+        return source_parser(rec)
     ctype = (rec.header("Content-Type") or "").lower()
     if site is not None and kind != "article":
         return Extraction(kind)  # a page of a described site that is not an article: navigation

@@ -30,8 +30,20 @@ class Reject:
     detail: str = ""
 
 
+#: Tables a source parser may add rows to, besides documents.
+ROW_TABLES = ("complaints", "complaint_events", "forum_threads", "forum_posts")
+
+
 @dataclass
 class Extraction:
-    page_kind: str  # article, list, sitemap, robots, other
+    page_kind: str  # article, list, sitemap, robots, api, complaint, thread, other
     documents: list[Document] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    #: (table, row) pairs for ROW_TABLES; archive_path/archive_offset/fetched_at are filled in by
+    #: the build when the table has those columns.
+    rows: list[tuple[str, dict]] = field(default_factory=list)
+
+    def add(self, table: str, row: dict) -> None:
+        if table not in ROW_TABLES:
+            raise ValueError(f"unknown table {table!r}; one of {ROW_TABLES}")
+        self.rows.append((table, row))
