@@ -102,8 +102,11 @@ class RunManifest:
 
     def _save(self, data: dict) -> None:
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-        tmp.replace(self.path)
+        try:
+            tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+            tmp.replace(self.path)
+        except OSError as exc:  # a full disk must not take the crawl down; the WARC files are the record
+            logger.error("cannot write %s: %s", self.path, exc)
 
     def spider_opened(self, spider) -> None:
         data = self._load()

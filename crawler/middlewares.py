@@ -46,6 +46,8 @@ class ArchiveMiddleware:
         self.max_bytes = crawler.settings.getint("LENDCORPUS_WARC_MAX_BYTES")
         self.writer: RotatingWarcWriter | None = None
         self.archived: dict[str, tuple[Path, int]] = {}
+        self.failures_in_a_row = 0
+        self.max_failures = crawler.settings.getint("LENDCORPUS_ARCHIVE_MAX_FAILURES", 3)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -88,7 +90,10 @@ class ArchiveMiddleware:
 
     def spider_closed(self, spider) -> None:
         if self.writer is not None:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except OSError as exc:
+                logger.error("closing the archive failed: %s", exc)
 
     # -- the chain -------------------------------------------------------------------------
     def _fingerprint(self, request: Request) -> str:
@@ -159,10 +164,16 @@ class ArchiveMiddleware:
         )
         try:
             self.writer.write(ex)
-        except OSError as exc:  # full disk and friends: say so loudly, keep crawling what we can
+        except OSError as exc:  # full disk and friends: say so loudly; stop if it persists
             self.stats.inc_value("lendcorpus/archive/write_errors")
+            self.failures_in_a_row += 1
             logger.error("cannot archive %s: %s", request.url, exc)
+            if self.failures_in_a_row == self.max_failures:
+                logger.error("archive unwritable %d times in a row: closing the spider; free space and resume "
+                             "with --job %s", self.failures_in_a_row, self.run.directory)
+                deferred_from_coro(self.crawler.engine.close_spider_async(reason="archive_unwritable"))
             return False
+        self.failures_in_a_row = 0
         self.stats.inc_value("lendcorpus/archive/records")
         self.stats.inc_value("lendcorpus/archive/bytes", len(body))
         return True

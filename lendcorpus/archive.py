@@ -157,17 +157,31 @@ class RotatingWarcWriter:
         self.close()
         self._path = self.directory / f"{self.prefix}-{self._seq:05d}.warc.gz"
         self._seq += 1
-        self._fh = open(self._path, "xb")
         fields = "".join(f"{k}: {_field(str(v))}\r\n" for k, v in self.warcinfo.items()).encode("utf-8")
         _, info = serialize_record("warcinfo", "", fields, "application/warc-fields", date=warc_date(),
                                    extra={"WARC-Filename": self._path.name})
-        self._fh.write(_gzip_member(info))
-        return self._fh
+        fh = open(self._path, "xb")
+        try:
+            fh.write(_gzip_member(info))
+            fh.flush()
+        except OSError:
+            # no room even for the file header: leave no empty or half-written file behind
+            try:
+                fh.close()
+            except OSError:
+                pass
+            self._path.unlink(missing_ok=True)
+            self._seq -= 1
+            self._path = None
+            raise
+        self._fh = fh
+        return fh
 
     def write(self, ex: Exchange) -> tuple[Path, int, int]:
         """Archive one exchange; returns (file, offset, length) of its records."""
         fh = self._open()
-        assert self._path is not None
+        path = self._path
+        assert path is not None
         date = warc_date(ex.fetched_at)
         extra = {H_METHOD: ex.method}
         if ex.fingerprint:
@@ -202,17 +216,37 @@ class RotatingWarcWriter:
                                       payload=ex.request_body, extra={"WARC-Concurrent-To": rid})
             data = _gzip_member(resp) + _gzip_member(req)
         offset = fh.tell()
-        fh.write(data)
-        fh.flush()
+        try:
+            fh.write(data)
+            fh.flush()
+        except OSError:
+            # Full disk or similar: cut the half-written record off so the file stays readable.
+            self._drop_tail(offset)
+            raise
         self.records_written += 1
         self.bytes_written += len(data)
-        return self._path, offset, len(data)
+        return path, offset, len(data)
+
+    def _drop_tail(self, offset: int) -> None:
+        fh, self._fh = self._fh, None
+        if fh is None or self._path is None:
+            return
+        try:
+            fh.close()
+        except OSError:
+            pass  # the buffered remainder could not be written either; truncate below
+        try:
+            os.truncate(self._path, offset)
+        except OSError:
+            pass
 
     def close(self) -> None:
         if self._fh is not None:
-            self._fh.flush()
-            os.fsync(self._fh.fileno())
-            self._fh.close()
+            try:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+            finally:
+                self._fh.close()
         self._fh = None
 
 

@@ -228,3 +228,30 @@ def test_interrupted_crawl_resumes_without_refetching_or_duplicates(sig, replay,
     db = tmp_path / "home" / "corpus.duckdb"
     assert {r[0] for r in query(db, "SELECT doc_id FROM documents")} == EXPECTED_DOCS
     assert query(db, "SELECT count(*) FROM documents")[0][0] == len(EXPECTED_DOCS)
+
+
+def test_full_disk_stops_cleanly_keeps_every_intact_record_and_resumes(replay, tmp_path, farm_crawl):
+    """A real full disk (a 96 KiB tmpfs, smaller than the farm's archive): the crawl says why
+    it stopped, the WARC file holds only intact records, and after freeing space the run resumes
+    to the same result as an uninterrupted crawl."""
+    assert os.geteuid() == 0, "this test mounts a tmpfs and needs root (CI runs as root)"
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=96k", "tmpfs", str(disk)], check=True)
+    try:
+        env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
+        job = disk / "run"
+        first = run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--job", str(job), *FAST,
+                        env=env, check=False)
+        assert first.returncode != 0
+        assert "archive unwritable" in first.stderr and "archive_unwritable" in first.stderr
+        items = [r for f in warc_files(job) for r in iter_archive(f)]
+        assert items and all(isinstance(r, ArchivedRecord) for r in items), "half-written records left behind"
+        subprocess.run(["mount", "-o", "remount,size=4m", str(disk)], check=True)
+        run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--job", str(job), *FAST, env=env)
+        responses = [r.url for r in archived(job) if r.rec_type == "response"]
+        assert [u for u, n in Counter(responses).items() if n > 1] == []
+        full = {r.url for r in archived(farm_crawl["job"]) if r.rec_type == "response"}
+        assert set(responses) == full
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
