@@ -47,6 +47,7 @@ def run_for(crawler) -> CrawlRun:
         directory = base / spider / new_run_id()
     worker = re.sub(r"[^A-Za-z0-9_.]+", "_", str(settings.get("LENDCORPUS_WORKER_ID") or "w0"))
     directory.mkdir(parents=True, exist_ok=True)
-    run = CrawlRun(spider=spider, run_id=directory.name, directory=directory, worker=worker)
+    # The folder name alone is not unique: `crawl all` starts every spider in the same second.
+    run = CrawlRun(spider=spider, run_id=f"{spider}:{directory.name}", directory=directory, worker=worker)
     crawler._lendcorpus_run = run
     return run

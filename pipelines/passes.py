@@ -22,4 +22,6 @@ class CorpusPass(Protocol):
 
 def corpus_passes() -> list[CorpusPass]:
     """The passes the build runs, in order."""
-    return []
+    from lendcorpus.pipelines.tag.corpus_pass import TagPass
+
+    return [TagPass()]

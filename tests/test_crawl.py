@@ -98,7 +98,7 @@ def test_build_loads_documents_fetches_and_rejects(farm_crawl):
 
     assert read_record(farm_crawl["home"] / "archive" / path, offset).url == url
     runs = query(db, "SELECT run_id, spider, finish_reason, sessions FROM crawl_runs")
-    assert runs == [("full", "jiedai_baike", "finished", 1)]
+    assert runs == [("jiedai_baike:full", "jiedai_baike", "finished", 1)]
 
 
 def test_documents_carry_extracted_and_derived_text(farm_crawl):

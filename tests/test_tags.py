@@ -1,0 +1,86 @@
+"""Taggers: platforms (exact, alias, masked), practices (with negation), relevance, the pass."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from conftest import REPO
+from lendcorpus.corpus import connect_write
+from lendcorpus.pipelines.tag import PlatformMatcher, PracticeTagger, relevance
+from lendcorpus.pipelines.tag.corpus_pass import TagPass
+from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD
+
+
+@pytest.fixture(scope="module")
+def platforms():
+    return PlatformMatcher()
+
+
+@pytest.fixture(scope="module")
+def practices():
+    return PracticeTagger()
+
+
+def test_platform_names_aliases_and_longest_match(platforms):
+    found = platforms.find("我在蚂蚁借呗和微粒贷都逾期了，还有360借条。")
+    assert [(m.platform, m.matched) for m in found] == [("jiebei", "蚂蚁借呗"), ("weilidai", "微粒贷"),
+                                                        ("360jietiao", "360借条")]
+    text = "蚂蚁借呗"
+    m = found[0]
+    assert text == "我在蚂蚁借呗和微粒贷都逾期了，还有360借条。"[m.start:m.end]
+
+
+def test_masked_platform_names(platforms):
+    found = platforms.find("被信*飞和新**期的催收骚扰，安×花也是")
+    assert [(m.platform, m.masked) for m in found] == [("xinyongfei", True), ("xinchengfenqi", True),
+                                                       ("anyihua", True)]
+    assert platforms.find("一*二三") == []
+
+
+def test_lexicon_lists_the_big_platforms():
+    data = tomllib.loads((REPO / "datasets" / "lexicons" / "platforms.toml").read_text(encoding="utf-8"))
+    names = {p["name"] for p in data["platform"]}
+    for required in ("新橙分期", "信用飞", "借呗", "花呗", "微粒贷", "360借条", "京东金条", "安逸花", "分期乐", "美团借钱"):
+        assert required in names
+    ids = [p["id"] for p in data["platform"]]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_taxonomy_example_is_tagged_with_its_code(practices):
+    for code, p in practices.practices.items():
+        assert p["definition"] and p["cues"]
+        for example in p["examples"]:
+            assert code in practices.codes(example), (code, example)
+
+
+def test_negated_cues_do_not_count(practices):
+    assert "ADDRESS_BOOK" in practices.codes("逾期后对方爆通讯录")
+    assert "ADDRESS_BOOK" not in practices.codes("这家平台没有爆通讯录")
+    assert "HOME_VISIT" not in practices.codes("他们从不上门催收")
+
+
+def test_relevance_orders_on_topic_above_off_topic():
+    on, ev = relevance("网贷逾期三个月，催收每天打电话，想协商还款。", 1, 1)
+    off, _ = relevance("周末去公园散步，顺便买了一台分期付款的电视。")
+    assert on >= RELEVANCE_THRESHOLD > off
+    assert ev["逾期"] == 1 and ev["platforms"] == 1
+
+
+def test_tag_pass_is_incremental_and_retags_on_new_version(tmp_path):
+    con = connect_write(tmp_path / "c.duckdb")
+    con.execute("INSERT INTO documents (doc_id, source, kind, url, text, text_simplified, extractor, archive_path, "
+                "archive_offset) VALUES ('t:1', 't', 'article', 'u1', 'x', '借呗逾期后催收爆通讯录', 'x', 'a', 0), "
+                "('t:2', 't', 'article', 'u2', 'x', '今天天气很好', 'x', 'a', 1)")
+    tp = TagPass()
+    assert tp.run(con) == {"tagged": 2, "relevant": 1}
+    assert tp.run(con) == {"tagged": 0, "relevant": 0}
+    rows = con.execute("SELECT doc_id, platforms, practices, relevant FROM document_tags ORDER BY doc_id").fetchall()
+    assert rows == [("t:1", ["jiebei"], ["ADDRESS_BOOK"], True), ("t:2", [], [], False)]
+    spans = con.execute("SELECT matched, start_pos, end_pos FROM document_platforms").fetchall()
+    assert spans == [("借呗", 0, 2)]
+    tp.name += "-changed"  # a lexicon edit changes the version: everything is tagged again, once
+    assert tp.run(con)["tagged"] == 2
+    assert con.execute("SELECT count(*) FROM document_platforms").fetchone()[0] == 1
+    con.close()
