@@ -18,10 +18,13 @@ from lendcorpus.paths import default_db
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("demo", "start the offline replay, crawl every spider against it, build, show queries"),
     "crawl": ("crawl", "crawl one spider (or all) into a raw WARC archive"),
+    "seed": ("seed", "push a spider's start requests into a Redis frontier for distributed workers"),
+    "status": ("status", "show a distributed crawl: queue, in flight, workers, pages/s, rejects"),
     "build": ("build", "load archived responses into the DuckDB corpus (idempotent)"),
     "sql": ("sql", "run a read-only SQL query against the corpus"),
     "replay": ("replay", "serve the recorded-shape fixtures of the real sources on loopback"),
     "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),
+    "search": ("search", "full-text search of the corpus (Chinese, offline), ranked with snippets"),
     "dedup": ("dedup", "cluster exact and near-duplicate documents of a JSONL file (same code as the build)"),
 }
 

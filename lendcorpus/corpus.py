@@ -73,6 +73,9 @@ def connect_write(db: Path | str) -> duckdb.DuckDBPyConnection:
             raise _explain_lock(db, exc) from None
         raise CorpusError(f"cannot open corpus {db}: {exc}") from None
     migrate(con)
+    from lendcorpus.analysis import create_views
+
+    create_views(con)  # views follow the SQL files in analysis/views, also on an empty corpus
     return con
 
 

@@ -22,6 +22,7 @@ class CorpusPass(Protocol):
 
 def corpus_passes() -> list[CorpusPass]:
     """The passes the build runs, in order."""
+    from lendcorpus.pipelines.search_index import SearchIndexPass
     from lendcorpus.pipelines.tag.corpus_pass import TagPass
 
-    return [TagPass()]
+    return [TagPass(), SearchIndexPass()]

@@ -30,6 +30,7 @@ class TagPass:
             "SELECT column_name FROM information_schema.columns WHERE table_name = 'documents'").fetchall()}
         column = "text_main_simplified" if "text_main_simplified" in columns else "text_simplified"
         expr = f"COALESCE({column}, text_simplified, text)"
+        self._refresh_platforms(con)
         if reprocess:
             con.execute("BEGIN TRANSACTION")
             for t in ("document_tags", "document_platforms", "document_practices"):
@@ -78,3 +79,19 @@ class TagPass:
                 raise
             tagged += len(batch)
         return {"tagged": tagged, "relevant": relevant}
+
+    def _refresh_platforms(self, con: duckdb.DuckDBPyConnection) -> None:
+        rows = [{"platform": pid, "name": p["name"], "aliases": list(p.get("aliases", [])), "parent": p.get("parent")}
+                for pid, p in self.platforms.platforms.items()]
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("DELETE FROM platforms")
+            con.register("_platforms", pa.Table.from_pylist(rows, schema=pa.schema([
+                ("platform", pa.string()), ("name", pa.string()), ("aliases", pa.list_(pa.string())),
+                ("parent", pa.string())])))
+            con.execute("INSERT INTO platforms BY NAME SELECT * FROM _platforms")
+            con.unregister("_platforms")
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
