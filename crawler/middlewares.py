@@ -207,21 +207,28 @@ class BlockBackoffMiddleware:
         self.retries = crawler.settings.getint("LENDCORPUS_BLOCK_RETRIES", 3)
         self.max_delay = crawler.settings.getfloat("LENDCORPUS_BLOCK_MAX_DELAY", 300.0)
         self.in_a_row = 0
+        self.base_delay = crawler.settings.getfloat("DOWNLOAD_DELAY")
 
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler)
 
+    def _slot(self, request: Request):
+        key = request.meta.get("download_slot")
+        slots = getattr(self.crawler.engine.downloader, "slots", {})
+        return slots.get(key) if key else None
+
     def process_response(self, request: Request, response: Response):
         blocked = next((f.split(":", 1)[1] for f in response.flags if f.startswith("blocked:")), None)
+        slot = self._slot(request)
         if blocked is None:
             self.in_a_row = 0
+            if slot is not None and slot.delay > self.base_delay:
+                # the source answers normally again: come back down, halving the extra delay
+                slot.delay = max(self.base_delay, slot.delay / 2)
             return response
         self.in_a_row += 1
         tries = request.meta.get("lc_block_tries", 0) + 1
-        slot_key = request.meta.get("download_slot")
-        slots = getattr(self.crawler.engine.downloader, "slots", {})
-        slot = slots.get(slot_key) if slot_key else None
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)
         if tries > self.retries or self.in_a_row > self.retries * 2:
