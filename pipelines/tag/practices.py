@@ -8,8 +8,8 @@ from pathlib import Path
 
 from lendcorpus.pipelines.tag.lexicon import LEXICON_DIR, load
 
-NEGATIONS = ("没有", "并未", "从不", "从没", "不会", "没", "未", "无")
-NEGATION_WINDOW = 4
+NEGATIONS = ("没有", "并未", "从不", "从没", "不会", "没", "未", "无", "禁止", "严禁", "不得", "不准")
+NEGATION_WINDOW = 8
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,77 @@
+"""Measuring the practice tagger and the relevance score on the committed labelled set.
+
+Used by ``benchmarks/eval_tags.py`` (prints the table) and by the tests (which hold the floors).
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from lendcorpus.paths import CHECKOUT
+from lendcorpus.pipelines.tag.platforms import PlatformMatcher
+from lendcorpus.pipelines.tag.practices import PracticeTagger
+from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD, relevance
+
+LABELLED = CHECKOUT / "tests" / "fixtures" / "tags" / "sentences.toml"
+
+
+@dataclass(frozen=True)
+class LabelledDoc:
+    text: str
+    codes: frozenset[str]
+    relevant: bool
+
+
+def labelled_documents(path: Path = LABELLED, seed: int = 8, n_mixed: int = 200,
+                       n_offtopic: int = 40) -> list[LabelledDoc]:
+    sentences = tomllib.loads(path.read_text(encoding="utf-8"))["s"]
+    off = [s for s in sentences if not s["lending"]]
+    rng = random.Random(seed)
+    docs = []
+    for pool, n in ((sentences, n_mixed), (off, n_offtopic)):
+        for _ in range(n):
+            picked = rng.sample(pool, rng.randint(2, 4))
+            docs.append(LabelledDoc("".join(s["text"] for s in picked),
+                                    frozenset(c for s in picked for c in s["codes"]),
+                                    any(s["lending"] for s in picked)))
+    return docs
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    def add(self, predicted: bool, actual: bool) -> None:
+        self.tp += predicted and actual
+        self.fp += predicted and not actual
+        self.fn += actual and not predicted
+
+
+def evaluate(docs: list[LabelledDoc] | None = None) -> dict[str, Score]:
+    """Per practice code, plus 'ALL' (micro-average) and 'RELEVANCE'."""
+    docs = docs if docs is not None else labelled_documents()
+    tagger = PracticeTagger()
+    platforms = PlatformMatcher()
+    scores: dict[str, Score] = {code: Score() for code in tagger.practices}
+    overall, rel = Score(), Score()
+    for doc in docs:
+        found = tagger.codes(doc.text)
+        for code, score in scores.items():
+            score.add(code in found, code in doc.codes)
+            overall.add(code in found, code in doc.codes)
+        n_platforms = len({m.platform for m in platforms.find(doc.text)})
+        rel.add(relevance(doc.text, n_platforms, len(found))[0] >= RELEVANCE_THRESHOLD, doc.relevant)
+    return {**scores, "ALL": overall, "RELEVANCE": rel}
