@@ -13,7 +13,7 @@ import pytest
 from lendcorpus import corpus
 from lendcorpus.corpus import CorpusError, CorpusInUse, connect_read, connect_write, migrations
 
-from conftest import run_cli
+from lc_testkit import run_cli
 
 
 def test_migrations_apply_once_in_order_and_are_recorded(tmp_path):

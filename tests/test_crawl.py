@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from conftest import FAST, REPO, run_cli
+from lc_testkit import FAST, REPO, run_cli
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
 from lendcorpus.paths import REPLAY_SITES_DIR
 

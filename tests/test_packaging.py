@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from conftest import REPO, run_cli
+from lc_testkit import REPO, run_cli
 from lendcorpus.cli import COMMANDS
 
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from conftest import FAST, REPO, run_cli
+from lc_testkit import FAST, REPO, run_cli
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
 from lendcorpus.crawler.replay import sitegen
 from lendcorpus.crawler.siterules import load_all

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from conftest import REPO
+from lc_testkit import REPO
 from lendcorpus.corpus import connect_write
 from lendcorpus.pipelines.tag import PlatformMatcher, PracticeTagger, relevance
 from lendcorpus.pipelines.tag.corpus_pass import TagPass

@@ -23,6 +23,36 @@ from lendcorpus.crawler.state import load_state, save_state
 _LOC_RE = re.compile(rb"<loc>\s*([^<\s]+)\s*</loc>")
 
 
+class FileStateStore:
+    """Where spiders keep high-water marks by default: ``crawler/state.py``'s JSON file.
+
+    ``LENDCORPUS_STATE_STORE`` names another class with the same ``from_crawler``/``load``/``save``
+    (distributed crawls use ``lendcorpus.crawler.distributed.state.RedisStateStore``).
+    """
+
+    def __init__(self, directory: str | None = None):
+        self.directory = directory
+
+    @classmethod
+    def from_crawler(cls, crawler) -> "FileStateStore":
+        return cls(crawler.settings.get("LENDCORPUS_STATE_DIR") or None)
+
+    def load(self, spider: str) -> dict:
+        return load_state(spider, self.directory)
+
+    def save(self, spider: str, state: dict) -> None:
+        save_state(spider, state, self.directory)
+
+
+def state_store(crawler) -> Any:
+    """The state store named by ``LENDCORPUS_STATE_STORE`` (default: the JSON file)."""
+    from scrapy.utils.misc import load_object
+
+    name = crawler.settings.get("LENDCORPUS_STATE_STORE") or ""
+    cls = load_object(name) if name else FileStateStore
+    return cls.from_crawler(crawler)
+
+
 class LendSpider(scrapy.Spider):
     """What every lendcorpus spider shares.
 
@@ -31,9 +61,10 @@ class LendSpider(scrapy.Spider):
     - high-water marks: ``is_new(key, value)`` says whether an item is newer than the mark kept
       from the last *finished* crawl, ``see(key, value)`` records what this crawl saw; marks are
       saved only when the crawl finishes normally (``crawler/state.py``);
-    - ``block_reason(response)``: how this source says "you are blocked" (403/429 and captcha
-      pages by default); blocked responses are archived, marked, retried with back-off and never
-      served back on resume;
+    - ``block_reason(response)``: how this source says "you are blocked" (``http_403``,
+      ``http_429``, ``captcha`` by default; the spider closes with ``blocked_<reason>``);
+      blocked responses are archived, marked, retried with back-off and never served back on
+      resume;
     - ``count(key)``: crawler stats under ``lendcorpus/``.
     """
 
@@ -57,7 +88,8 @@ class LendSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.state = load_state(spider.name, crawler.settings.get("LENDCORPUS_STATE_DIR") or None)
+        spider.state_store = state_store(crawler)
+        spider.state = spider.state_store.load(spider.name)
         crawler.signals.connect(spider._save_marks, signal=signals.spider_closed)
         return spider
 
@@ -88,12 +120,12 @@ class LendSpider(scrapy.Spider):
             if key not in marks or value > marks[key]:
                 marks[key] = value
         self.state["marks"] = marks
-        save_state(self.name, self.state, self.crawler.settings.get("LENDCORPUS_STATE_DIR") or None)
+        self.state_store.save(self.name, self.state)
 
     # -- blocks ----------------------------------------------------------------------------
     def block_reason(self, response: Response) -> str | None:
         if response.status in self.block_statuses:
-            return f"blocked_http_{response.status}"
+            return f"http_{response.status}"
         if response.status == 200 and len(response.body) < 20000:
             head = response.body[:20000].lower()
             if any(marker in head for marker in self.block_markers):

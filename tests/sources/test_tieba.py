@@ -21,7 +21,7 @@ import duckdb
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from conftest import FAST, run_cli
+from lc_testkit import FAST, run_cli
 from lendcorpus.archive import H_BLOCKED, ArchivedRecord, iter_archive, warc_files
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.paths import REPLAY_SITES_DIR
