@@ -59,8 +59,27 @@ LENDCORPUS_PROGRESS_INTERVAL = 10.0
 LENDCORPUS_VOLATILE_PARAMS = ["ts", "rs", "signature", "_", "sld"]
 
 LENDCORPUS_STATE_DIR = os.environ.get("LENDCORPUS_STATE_DIR", "")  # default: <data home>/state
+# Where spiders keep high-water marks: empty = the JSON file under LENDCORPUS_STATE_DIR; a class
+# path with from_crawler/load/save otherwise (distributed crawls use the Redis store).
+LENDCORPUS_STATE_STORE = ""
 LENDCORPUS_BLOCK_RETRIES = 3
 LENDCORPUS_BLOCK_MAX_DELAY = 300.0
+
+# Distributed crawling (docs/distributed.md). Empty URL = single machine, no Redis needed;
+# `lendcorpus crawl --redis URL` (or this setting/env) makes the crawl a worker of a shared frontier.
+LENDCORPUS_REDIS_URL = os.environ.get("LENDCORPUS_REDIS_URL", "")
+LENDCORPUS_REDIS_PREFIX = "lendcorpus"  # every key is <prefix>:<spider>:...
+LENDCORPUS_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats / counter reports / reaps
+LENDCORPUS_REDIS_WORKER_TTL = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
+LENDCORPUS_REDIS_IDLE_POLL = 0.5  # seconds between looks at the queue when this worker has nothing to do
+# Global politeness: minimum seconds between two requests to one domain across all workers
+# (0 = off), and per-domain exceptions {"tousu.sina.com.cn": 2.0}.
+LENDCORPUS_REDIS_DOMAIN_DELAY = 0.5
+LENDCORPUS_REDIS_DOMAIN_DELAYS: dict = {}
+LENDCORPUS_REDIS_SHARE_ROBOTS = True  # fetch robots.txt once per crawl, not once per worker
+# Bloom duplicate filter: sized for this many URLs at this false-positive rate (3.4 MiB/million at 1e-6).
+LENDCORPUS_BLOOM_CAPACITY = 10_000_000
+LENDCORPUS_BLOOM_ERROR_RATE = 1e-6
 
 LOG_LEVEL = os.environ.get("LENDCORPUS_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False

@@ -20,6 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="spider argument, as with scrapy crawl -a (repeatable)")
     p.add_argument("-s", "--set", action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy/lendcorpus setting (repeatable)")
+    p.add_argument("--redis", default=None, metavar="URL",
+                   help="run as a worker of a distributed crawl: take requests from this Redis "
+                        "(seed it with `lendcorpus seed`; default $LENDCORPUS_REDIS_URL; see docs/distributed.md)")
+    p.add_argument("--worker-id", default=None, metavar="ID",
+                   help="this worker's name, unique per process and stable across restarts (in WARC file names)")
 
 
 def project_settings(overrides: list[str] | None = None):
@@ -42,8 +47,11 @@ def spider_names(settings) -> list[str]:
     return sorted(get_spider_loader(settings).list())
 
 
-def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict | None = None) -> dict[str, str]:
-    """Run the named spiders in one process; returns each spider's finish reason."""
+def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict | None = None,
+          jobs: dict[str, Path] | None = None) -> dict[str, str]:
+    """Run the named spiders in one process; returns each spider's finish reason.
+
+    ``jobs`` gives a run folder per spider (distributed workers: the crawl's folder)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
     process = CrawlerProcess(settings)
@@ -52,6 +60,8 @@ def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict
         s = settings.copy()
         if job is not None:
             s.set("LENDCORPUS_JOB_DIR", str(job if len(names) == 1 else job / name), priority="cmdline")
+        elif jobs and name in jobs:
+            s.set("LENDCORPUS_JOB_DIR", str(jobs[name]), priority="cmdline")
         # The first crawler installs the reactor (as CrawlerProcess would for its own crawlers).
         crawler = Crawler(process.spider_loader.load(name), s, init_reactor=(i == 0))
         crawlers[name] = crawler
@@ -88,8 +98,20 @@ def run(args: argparse.Namespace) -> int:
         spider_args[key] = value
     if args.since:
         spider_args["since"] = args.since
+    jobs = None
+    redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
+    if redis_url:
+        from lendcorpus.crawler.distributed import configure
+        from lendcorpus.crawler.distributed.commands import worker_run_dirs
+
+        configure(settings, redis_url, worker_id=args.worker_id)
+        if args.job is None:
+            jobs = worker_run_dirs(settings, chosen)
+        print(f"worker {settings.get('LENDCORPUS_WORKER_ID')} of the crawl in {redis_url}", file=sys.stderr)
+    elif args.worker_id:
+        settings.set("LENDCORPUS_WORKER_ID", args.worker_id, priority="cmdline")
     try:
-        reasons = crawl(chosen, settings, args.job, spider_args)
+        reasons = crawl(chosen, settings, args.job, spider_args, jobs=jobs)
     finally:
         if replay is not None:
             replay.stop()
