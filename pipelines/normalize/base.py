@@ -1,0 +1,75 @@
+"""Shared shapes of the normalisation chain.
+
+A step either *transforms* text (returns new text plus a record of every change, so the caller
+can keep the original and audit or undo what was done) or *adds attributes* (never touches the
+text). Every step carries a name and a version; the chain version is built from them, so a
+stored document says exactly which behaviour produced its derived fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from bytes, with the codec used and why it was chosen."""
+
+    text: str
+    encoding: str
+    evidence: str
+    declared: str | None = None
+    errors: int = 0
+
+
+@dataclass
+class Repair:
+    """One change made by a transforming step: offsets are in that step's input text."""
+
+    step: str
+    start: int
+    end: int
+    before: str
+    after: str
+    note: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "step": self.step,
+            "start": self.start,
+            "end": self.end,
+            "before": self.before,
+            "after": self.after,
+        }
+        if self.note:
+            d["note"] = self.note
+        return d
+
+
+@dataclass
+class StepResult:
+    text: str
+    repairs: list[Repair] = field(default_factory=list)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+
+
+class TransformStep(Protocol):
+    name: str
+    version: int
+
+    def apply(self, text: str) -> StepResult: ...
+
+
+def splice(text: str, repairs: list[Repair]) -> str:
+    """Apply non-overlapping repairs (sorted by start, offsets in ``text``) in one pass."""
+    if not repairs:
+        return text
+    out: list[str] = []
+    pos = 0
+    for r in repairs:
+        out.append(text[pos : r.start])
+        out.append(r.after)
+        pos = r.end
+    out.append(text[pos:])
+    return "".join(out)

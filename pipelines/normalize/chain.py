@@ -1,0 +1,166 @@
+"""The normalisation chain: decoded text in, derived fields and a change log out.
+
+Order matters: mojibake first (its patterns need the raw characters, control bytes included),
+then Unicode cleanup, then pinyin (annotations may only become visible once the text is
+readable), then the attribute steps on the final text. The caller keeps the original; nothing
+here overwrites it.
+
+Coordinates: a repair's start/end are offsets in the text *that step received* (replaying the
+repairs in order over the original gives ``text``); gaps and flags are offsets in ``text``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from . import decode, gaps, language, mojibake, pinyin, script, unicode_clean
+from .base import Repair
+
+TRANSFORMS = (mojibake.STEP, unicode_clean.STEP, pinyin.STEP)
+ATTRIBUTES = (gaps.STEP, script.STEP, language.STEP)
+
+CHAIN_VERSION = "+".join(
+    f"{name}@{version}"
+    for name, version in (
+        (decode.NAME, decode.VERSION),
+        (mojibake.NAME, mojibake.VERSION),
+        (unicode_clean.NAME, unicode_clean.VERSION),
+        (pinyin.NAME, pinyin.VERSION),
+        (gaps.NAME, gaps.VERSION),
+        (script.NAME, script.VERSION),
+        (language.NAME, language.VERSION),
+    )
+)
+
+#: at most this many gap annotations per document (a page of spaced-out characters is one finding)
+MAX_GAPS = 5000
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass
+class Normalized:
+    """Derived fields of one document. ``text`` is clean text in its own script."""
+
+    text: str
+    text_simplified: str
+    lang: str
+    script: str
+    simplified_changed_share: float
+    repairs: list[dict[str, Any]] = field(default_factory=list)
+    gaps: list[dict[str, Any]] = field(default_factory=list)
+    pinyin_removed: int = 0
+    flags: list[dict[str, Any]] = field(default_factory=list)
+    encoding: str | None = None
+    lang_method: str = "script"
+    chain_version: str = CHAIN_VERSION
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.repairs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (all values are str, int, float, None, list or dict)."""
+        return asdict(self)
+
+
+def _map_pos(pos: int, repairs: list[Repair]) -> int:
+    """Where offset ``pos`` of a step's input lands in its output."""
+    delta = 0
+    for r in repairs:
+        if r.end <= pos:
+            delta += len(r.after) - (r.end - r.start)
+        elif r.start < pos:  # inside a replaced span: snap to the span's end in the output
+            return r.start + delta + len(r.after)
+        else:
+            break
+    return pos + delta
+
+
+def normalize_text(text: str) -> Normalized:
+    """Run the whole chain over already-decoded text. Raises ValueError for non-str input."""
+    if not isinstance(text, str):
+        raise ValueError(
+            f"normalize_text expects str, got {type(text).__name__}; decode bytes with decode_bytes first"
+        )
+    repairs: list[dict[str, Any]] = []
+    flags: list[dict[str, Any]] = []
+    pinyin_removed = 0
+    current = text
+    for step in TRANSFORMS:
+        if step is mojibake.STEP and _SURROGATE_RE.search(current):
+            # surrogates cannot be encoded; let the mojibake step see U+FFFD (same length)
+            res = step.apply(_SURROGATE_RE.sub("\ufffd", current))
+            for r in res.repairs:
+                r.before = current[r.start : r.end]
+            res.text = _splice_keep(current, res.repairs)
+        else:
+            res = step.apply(current)
+        # flags are in this step's input coordinates (its own and earlier ones): move them
+        flags.extend(dict(f) for f in res.flags)
+        if res.repairs:
+            for f in flags:
+                f["start"] = _map_pos(f["start"], res.repairs)
+                f["end"] = max(f["start"], _map_pos(f["end"], res.repairs))
+        repairs.extend(r.to_dict() for r in res.repairs)
+        if step is pinyin.STEP:
+            pinyin_removed = len(res.repairs)
+        current = res.text
+
+    attrs: dict[str, Any] = {}
+    for astep in ATTRIBUTES:
+        attrs.update(astep.annotate(current))
+    found_gaps = attrs.get("gaps", [])
+    if len(found_gaps) > MAX_GAPS:
+        flags.append({"step": gaps.NAME, "kind": "gaps-truncated", "start": 0, "end": 0, "count": len(found_gaps)})
+        found_gaps = found_gaps[:MAX_GAPS]
+    for f in flags:
+        f["text"] = current[f["start"] : f["end"]][:200]
+    flags.sort(key=lambda f: (f["start"], f["end"]))
+    return Normalized(
+        text=current,
+        text_simplified=attrs["text_simplified"],
+        lang=attrs["lang"],
+        script=attrs["script"],
+        simplified_changed_share=attrs["simplified_changed_share"],
+        repairs=repairs,
+        gaps=found_gaps,
+        pinyin_removed=pinyin_removed,
+        flags=flags,
+        encoding=None,
+        lang_method=attrs["lang_method"],
+    )
+
+
+def replay(original: str, repairs: list[dict[str, Any]]) -> str:
+    """Rebuild ``text`` from the original and the repair log (what an auditor or an undo needs).
+
+    Repairs come grouped by step in chain order, each group sorted by position, with offsets in
+    the text that step received."""
+    current = original
+    i = 0
+    while i < len(repairs):
+        step = repairs[i]["step"]
+        group = []
+        while i < len(repairs) and repairs[i]["step"] == step:
+            group.append(repairs[i])
+            i += 1
+        out = []
+        pos = 0
+        for r in group:
+            if current[r["start"] : r["end"]] != r["before"]:
+                raise ValueError(f"repair log does not match the text at {step}:{r['start']}")
+            out.append(current[pos : r["start"]])
+            out.append(r["after"])
+            pos = r["end"]
+        out.append(current[pos:])
+        current = "".join(out)
+    return current
+
+
+def _splice_keep(text: str, repairs: list[Repair]) -> str:
+    from .base import splice
+
+    return splice(text, sorted(repairs, key=lambda r: r.start))

@@ -1,0 +1,112 @@
+"""Step 3: remove inline pinyin annotations such as ``現(xiàn)``.
+
+Content farms annotate characters with their reading, which wrecks n-gram dedup (annotated and
+clean copies of one article share under half of their 5-grams). An annotation is removed only
+when it directly follows a Han character and is one of that character's readings according to
+pypinyin's heteronym data (tone marks compared exactly; an annotation written without any tone
+mark may match a reading with its tone stripped). Anything else in brackets stays, e.g.
+``(多數情況下為3-7天)``. Half-width and full-width brackets are both recognised.
+
+A reading-like annotation that follows something other than a Han character (left over from
+other damage, ``?yàn)``) is not removed but flagged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+from .base import Repair, StepResult, splice
+
+NAME = "pinyin"
+VERSION = 1
+
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_PY_LETTERS = "a-zA-Zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹḿêê̄ếề"
+# one scan for bracketed letters; what precedes the bracket is checked in Python (a pattern that
+# starts with the bracket is much faster to scan for than one that starts with a Han class)
+_BRACKET_RE = re.compile(f"[(（]([{_PY_LETTERS}]{{1,7}})[)）]")
+_HAN_CHAR_RE = re.compile(f"[{_HAN}]")
+# leftovers of other damage: a reading closed by a bracket but opened by ?/U+FFFD (``?yàn)``)
+_ORPHAN_RE = re.compile(f"[?？\ufffd]([{_PY_LETTERS}]{{1,7}})[)）]")
+_TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿếề"
+
+
+@lru_cache(maxsize=1)
+def _pinyin_api():
+    from pypinyin import Style, pinyin
+
+    return pinyin, Style
+
+
+def _strip_tones(s: str) -> str:
+    s = s.replace("ü", "v")
+    s = "".join(c for c in unicodedata.normalize("NFD", s) if not unicodedata.combining(c))
+    return s.replace("v", "ü")
+
+
+@lru_cache(maxsize=32768)
+def readings(ch: str) -> frozenset[str]:
+    """Readings of one character with tone marks (lower case), from pypinyin."""
+    pinyin, Style = _pinyin_api()
+    out = pinyin(ch, style=Style.TONE, heteronym=True, errors=lambda x: [[]])
+    res = set()
+    for group in out:
+        for r in group:
+            if r:
+                res.add(r.lower())
+    return frozenset(res)
+
+
+@lru_cache(maxsize=32768)
+def _toneless_readings(ch: str) -> frozenset[str]:
+    return frozenset(_strip_tones(r) for r in readings(ch))
+
+
+@lru_cache(maxsize=65536)
+def is_reading(ch: str, annotation: str) -> bool:
+    a = unicodedata.normalize("NFC", annotation.lower()).replace("v", "ü")
+    if a in readings(ch):
+        return True
+    if not any(c in _TONE_MARKS for c in a):
+        return a in _toneless_readings(ch)
+    return False
+
+
+class PinyinStep:
+    name = NAME
+    version = VERSION
+
+    def apply(self, text: str) -> StepResult:
+        has_bracket = "(" in text or "（" in text
+        has_orphan_mark = "?" in text or "？" in text or "\ufffd" in text
+        if not has_bracket and not has_orphan_mark:
+            return StepResult(text)
+        repairs: list[Repair] = []
+        flags: list[dict] = []
+        if has_bracket:
+            for m in _BRACKET_RE.finditer(text):
+                start = m.start()
+                prev = text[start - 1] if start else ""
+                if prev and _HAN_CHAR_RE.match(prev):
+                    if is_reading(prev, m.group(1)):
+                        repairs.append(Repair(NAME, start, m.end(), m.group(), ""))
+                elif _has_tone(m.group(1)):
+                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": m.end()})
+        if has_orphan_mark and (")" in text or "）" in text):
+            for m in _ORPHAN_RE.finditer(text):
+                if _has_tone(m.group(1)):
+                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": m.start(), "end": m.end()})
+        return StepResult(splice(text, repairs), repairs, flags)
+
+
+def _has_tone(s: str) -> bool:
+    return any(c in _TONE_MARKS for c in s.lower())
+
+
+def _overlaps(a: int, b: int, repairs: list[Repair]) -> bool:
+    return any(a < r.end and r.start < b for r in repairs)
+
+
+STEP = PinyinStep()
