@@ -31,3 +31,21 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 300, check: bo
 #: Crawl settings for tests against the loopback replay: no politeness delays, short timeouts.
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_TIMEOUT=2",
         "-s", "RETRY_TIMES=0"]
+
+
+def archived(run_dir: Path) -> list:
+    """Every intact record archived in a run folder (damage is left out)."""
+    from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
+
+    return [r for f in warc_files(run_dir) for r in iter_archive(f) if isinstance(r, ArchivedRecord)]
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    """Rows of a read-only query on a corpus file."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()

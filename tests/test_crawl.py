@@ -16,12 +16,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from lc_testkit import FAST, REPO, run_cli
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
 from lendcorpus.paths import REPLAY_SITES_DIR
+from lc_testkit import archived, query  # noqa: E402
 
 HOST = "www.jiedai-baike.example"
 MANIFEST = json.loads((REPLAY_SITES_DIR / HOST / "_manifest.json").read_text(encoding="utf-8"))
@@ -33,19 +33,6 @@ EXPECTED_DOCS = {
 }
 
 
-def archived(run_dir: Path) -> list[ArchivedRecord]:
-    out = []
-    for f in warc_files(run_dir):
-        out.extend(r for r in iter_archive(f) if isinstance(r, ArchivedRecord))
-    return out
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 @pytest.fixture(scope="module")

@@ -21,16 +21,16 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import duckdb
 import pytest
 
-from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
+from lendcorpus.archive import ArchivedRecord
 from lendcorpus.crawler.fingerprint import strip_params
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.paths import REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dates import CHINA
 from lendcorpus.pipelines.extract.sources import heimao as hp
 from lendcorpus.pipelines.extract.sources import parser_for
+from lc_testkit import archived, query  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 HOST = "tousu.sina.com.cn"
@@ -100,16 +100,6 @@ def rows(ex, table: str) -> list[dict]:
     return [r for t, r in ex.rows if t == table]
 
 
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def archived(run_dir: Path) -> list[ArchivedRecord]:
-    return [r for f in warc_files(run_dir) for r in iter_archive(f) if isinstance(r, ArchivedRecord)]
 
 
 def stable(url: str) -> str:

@@ -22,12 +22,13 @@ import duckdb
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
-from lendcorpus.archive import H_BLOCKED, ArchivedRecord, iter_archive, warc_files
+from lendcorpus.archive import H_BLOCKED, ArchivedRecord
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.paths import REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.sources import jutousu as jt
 from lendcorpus.pipelines.extract.sources import parser_for
+from lc_testkit import archived, query  # noqa: E402
 
 def _tests_conftest():
     """tests/conftest.py by path: a bare ``import conftest`` can pick up a sub-folder's conftest."""
@@ -342,23 +343,10 @@ def test_generator_rewrites_the_fixture_byte_for_byte(tmp_path):
 
 # -- crawls of the replay -----------------------------------------------------------------------
 
-def archived(run_dir: Path) -> list[ArchivedRecord]:
-    out = []
-    for f in warc_files(run_dir):
-        out.extend(r for r in iter_archive(f) if isinstance(r, ArchivedRecord))
-    return out
-
 
 def good_responses(run_dir: Path) -> list[str]:
     return [r.url for r in archived(run_dir) if r.rec_type == "response" and H_BLOCKED not in r.warc_headers]
 
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _ids(urls, prefix: str) -> set[str]:

@@ -22,16 +22,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from types import SimpleNamespace
 
-import duckdb
 import pytest
 
-from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
+from lendcorpus.archive import ArchivedRecord
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.crawler.spiders.liuyan import compact, search_param, sign, signed_body
 from lendcorpus.paths import REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dispatch import extract_record
 from lendcorpus.pipelines.extract.sources import parser_for
 from lendcorpus.pipelines.extract.sources import liuyan as parser
+from lc_testkit import archived, query  # noqa: E402
 
 HOST = "liuyan.people.com.cn"
 SITE = REPLAY_SITES_DIR / HOST
@@ -450,19 +450,6 @@ def replay_liuyan(sites):
         yield server
 
 
-def archived(job: Path) -> list[ArchivedRecord]:
-    out = []
-    for f in warc_files(job):
-        out.extend(r for r in iter_archive(f) if isinstance(r, ArchivedRecord))
-    return out
-
-
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _stats(job: Path) -> dict:

@@ -17,16 +17,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import quote
 
-import duckdb
 import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from lc_testkit import FAST, run_cli
-from lendcorpus.archive import H_BLOCKED, ArchivedRecord, iter_archive, warc_files
+from lendcorpus.archive import H_BLOCKED, ArchivedRecord
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.paths import REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.sources import parser_for, tieba
+from lc_testkit import archived, query  # noqa: E402
 
 HOST = "tieba.baidu.com"
 SITE_DIR = REPLAY_SITES_DIR / HOST
@@ -281,16 +281,6 @@ def test_contract_every_selector_and_key_the_parser_reads_is_in_the_fixtures():
 
 # -- crawls against the replay ---------------------------------------------------------------
 
-def query(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def archived(run_dir: Path) -> list[ArchivedRecord]:
-    return [r for f in warc_files(run_dir) for r in iter_archive(f) if isinstance(r, ArchivedRecord)]
 
 
 def expected_targets(site) -> set[str]:
