@@ -26,6 +26,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),
     "search": ("search", "full-text search of the corpus (Chinese, offline), ranked with snippets"),
     "dedup": ("dedup", "cluster exact and near-duplicate documents of a JSONL file (same code as the build)"),
+    "redact": ("redact", "scrub personal data (phones, ID/card numbers, names, addresses...) from text or JSONL"),
+    "release": ("release", "cut a versioned, scrubbed open-dataset release (Parquet + card), or verify one"),
+    "report": ("report", "write an HTML report with charts (platforms, months, practices, sources, dedup, rejects)"),
 }
 
 

@@ -22,7 +22,10 @@ class CorpusPass(Protocol):
 
 def corpus_passes() -> list[CorpusPass]:
     """The passes the build runs, in order."""
+    from lendcorpus.pipelines.boilerplate import BoilerplatePass
+    from lendcorpus.pipelines.dedup import DedupPass
     from lendcorpus.pipelines.search_index import SearchIndexPass
     from lendcorpus.pipelines.tag.corpus_pass import TagPass
 
-    return [TagPass(), SearchIndexPass()]
+    # boilerplate before dedup: dedup signs the main text the boilerplate pass leaves
+    return [BoilerplatePass(), DedupPass(), TagPass(), SearchIndexPass()]

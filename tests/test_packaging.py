@@ -52,3 +52,10 @@ def test_every_code_folder_is_a_listed_package():
             rel = init.parent.relative_to(REPO / folder)
             name = ".".join([package, *rel.parts]) if rel.parts else package
             assert name in listed, f"{name} missing from [tool.setuptools] packages"
+
+
+def test_test_files_have_unique_names():
+    """pytest imports test files by base name (no packages under tests/): two with the same name
+    break collection of the whole suite."""
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
