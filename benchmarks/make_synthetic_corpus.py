@@ -192,6 +192,10 @@ def make(db: Path, docs: int, *, index: bool = True, threads: int | None = None)
         SELECT doc_id, code, cue, instr(text, cue) - 1, instr(text, cue) - 1 + length(cue)
         FROM (SELECT doc_id, text, code1 AS code, s1 AS cue FROM gt WHERE code1 IS NOT NULL
               UNION ALL SELECT doc_id, text, code2, s2 FROM gt WHERE code2 IS NOT NULL)""")
+    # what the tagging pass writes for complaints: the platform their target names
+    con.execute("""
+        INSERT INTO complaint_platforms
+        SELECT doc_id, pid, 'target' FROM gt WHERE kind = 'complaint'""")
     timings["tags"] = time.perf_counter() - t
 
     t = time.perf_counter()

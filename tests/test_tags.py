@@ -74,8 +74,8 @@ def test_tag_pass_is_incremental_and_retags_on_new_version(tmp_path):
                 "archive_offset) VALUES ('t:1', 't', 'article', 'u1', 'x', '借呗逾期后催收爆通讯录', 'x', 'a', 0), "
                 "('t:2', 't', 'article', 'u2', 'x', '今天天气很好', 'x', 'a', 1)")
     tp = TagPass()
-    assert tp.run(con) == {"tagged": 2, "relevant": 1}
-    assert tp.run(con) == {"tagged": 0, "relevant": 0}
+    assert tp.run(con) == {"tagged": 2, "relevant": 1, "complaint_platforms": 0}
+    assert tp.run(con) == {"tagged": 0, "relevant": 0, "complaint_platforms": 0}
     rows = con.execute("SELECT doc_id, platforms, practices, relevant FROM document_tags ORDER BY doc_id").fetchall()
     assert rows == [("t:1", ["jiebei"], ["ADDRESS_BOOK"], True), ("t:2", [], [], False)]
     spans = con.execute("SELECT matched, start_pos, end_pos FROM document_platforms").fetchall()

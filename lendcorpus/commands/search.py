@@ -31,22 +31,33 @@ def search(con, query: str, limit: int = 10, any_word: bool = False, kind: str |
     load_fts(con)
     has_dedup = bool(con.execute("SELECT count(*) FROM information_schema.tables "
                                  "WHERE table_name = 'dedup_members'").fetchone()[0])
-    cluster = "coalesce(m.cluster_id, d.doc_id)" if has_dedup and not all_copies else "d.doc_id"
-    join = "LEFT JOIN dedup_members m ON m.doc_id = d.doc_id" if has_dedup else ""
+    cluster = "coalesce(m.cluster_id, dc.name)" if has_dedup and not all_copies else "dc.name"
+    joins = "LEFT JOIN dedup_members m ON m.doc_id = dc.name" if has_dedup and not all_copies else ""
+    if kind:
+        joins += " JOIN documents dk ON dk.doc_id = dc.name AND dk.kind = ?"
+    # BM25 read straight from the index tables (the extension's formula: k1 = 1.2, b = 0.75):
+    # calling its per-row macro scores every document, and joining documents before ranking reads
+    # every text; here only the postings of the query's terms are read, and only the hits shown
+    # are joined to documents. About 2x faster at 1M documents (docs/analysis.md, Scale).
     sql = f"""
-        WITH hits AS (
-            SELECT doc_id, fts_main_search_docs.match_bm25(doc_id, ?, conjunctive := ?) AS score
-            FROM search_docs
-        ), ranked AS (
-            SELECT d.doc_id, d.source, d.kind, d.title, h.score,
-                   coalesce(d.text_simplified, d.text) AS body,
-                   row_number() OVER (PARTITION BY {cluster} ORDER BY h.score DESC, d.doc_id) AS nth
-            FROM hits h JOIN documents d ON d.doc_id = h.doc_id {join}
-            WHERE h.score IS NOT NULL {"AND d.kind = ?" if kind else ""}
-        )
-        SELECT doc_id, source, kind, title, score, body FROM ranked WHERE nth = 1
-        ORDER BY score DESC, doc_id LIMIT ?"""
-    params = [" ".join(toks), 0 if any_word else 1] + ([kind] if kind else []) + [limit]
+        WITH qt AS (SELECT DISTINCT unnest(string_split(?, ' ')) AS term),
+        qd AS (SELECT d.termid, d.df FROM fts_main_search_docs.dict d JOIN qt ON d.term = qt.term),
+        tf AS (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_search_docs.terms t
+               JOIN qd USING (termid) GROUP BY ALL),
+        ok AS (SELECT docid FROM tf GROUP BY docid HAVING NOT ? OR count(*) = (SELECT count(*) FROM qt)),
+        st AS (SELECT num_docs, avgdl FROM fts_main_search_docs.stats),
+        sc AS (SELECT tf.docid, sum(log((st.num_docs - qd.df + 0.5) / (qd.df + 0.5) + 1)
+                      * (tf.tf * 2.2) / (tf.tf + 1.2 * (0.25 + 0.75 * dc.len / st.avgdl))) AS score
+               FROM tf JOIN ok USING (docid) JOIN qd USING (termid)
+               JOIN fts_main_search_docs.docs dc ON dc.docid = tf.docid, st
+               GROUP BY tf.docid),
+        ranked AS (SELECT dc.name AS doc_id, sc.score,
+                          row_number() OVER (PARTITION BY {cluster} ORDER BY sc.score DESC, dc.name) AS nth
+                   FROM sc JOIN fts_main_search_docs.docs dc USING (docid) {joins}),
+        top AS (SELECT doc_id, score FROM ranked WHERE nth = 1 ORDER BY score DESC, doc_id LIMIT ?)
+        SELECT d.doc_id, d.source, d.kind, d.title, t.score, coalesce(d.text_simplified, d.text) AS body
+        FROM top t JOIN documents d USING (doc_id) ORDER BY t.score DESC, d.doc_id"""
+    params = [" ".join(dict.fromkeys(toks)), not any_word] + ([kind] if kind else []) + [limit]
     rows = con.execute(sql, params).fetchall()
     return [{"doc_id": r[0], "source": r[1], "kind": r[2], "title": r[3], "score": round(r[4], 4),
              "snippet": snippet(r[5] or "", words)} for r in rows]
