@@ -22,6 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write JSON lines (default: tab-separated id, cluster, canonical, reason)")
     parser.add_argument("--export-signatures", metavar="PATH",
                         help="write the corpus's (--db) dedup signatures to a Parquet file and exit")
+    parser.add_argument("--against", metavar="PATH",
+                        help="match the corpus's (--db) documents against signatures exported from a "
+                             "previous release's corpus; one JSON line per document that has a copy there")
 
 
 def _read(path: str):
@@ -70,9 +73,33 @@ def _export(args) -> int:
     return 0
 
 
+def _against(args) -> int:
+    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.pipelines.dedup import match_previous
+
+    try:
+        con = connect_read(args.db)
+    except CorpusError as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
+    try:
+        matches = match_previous(con, args.against)
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        con.close()
+    for m in matches:
+        print(json.dumps(m, ensure_ascii=False))
+    print(f"{len(matches)} documents have a copy in {args.against}", file=sys.stderr)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
     if args.export_signatures:
         return _export(args)
+    if args.against:
+        return _against(args)
     if not args.file:
         print("lendcorpus dedup: give a JSONL file (or - for stdin)", file=sys.stderr)
         return 2

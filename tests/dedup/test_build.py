@@ -135,3 +135,8 @@ def test_release_against_previous_release(data_dir):
         else:
             assert doc_id not in got  # a new article never matches the old release
     assert any(r["reason"] in ("near", "exact") for r in got.values())
+    # the command line gives the same matches, one JSON line each
+    out = run_cli("dedup", "--against", str(data_dir / "prev.parquet"), "--db", str(new_db)).stdout
+    import json
+
+    assert {json.loads(line)["doc_id"]: json.loads(line) for line in out.splitlines()} == got
