@@ -15,6 +15,7 @@ fingerprint, page kind); other crawlers' WARCs simply lack them.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -166,10 +167,8 @@ class RotatingWarcWriter:
             fh.flush()
         except OSError:
             # no room even for the file header: leave no empty or half-written file behind
-            try:
+            with contextlib.suppress(OSError):
                 fh.close()
-            except OSError:
-                pass
             self._path.unlink(missing_ok=True)
             self._seq -= 1
             self._path = None
@@ -231,14 +230,11 @@ class RotatingWarcWriter:
         fh, self._fh = self._fh, None
         if fh is None or self._path is None:
             return
-        try:
+        # The buffered remainder may not be writable either; the truncate below removes it.
+        with contextlib.suppress(OSError):
             fh.close()
-        except OSError:
-            pass  # the buffered remainder could not be written either; truncate below
-        try:
+        with contextlib.suppress(OSError):
             os.truncate(self._path, offset)
-        except OSError:
-            pass
 
     def close(self) -> None:
         if self._fh is not None:
