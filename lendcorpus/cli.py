@@ -71,8 +71,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.db is None:
         args.db = str(default_db())
     mod = _load(args._module)
+    from lendcorpus.corpus import CorpusError
+
     try:
         return int(mod.run(args) or 0)
+    except CorpusError as exc:  # missing file, corpus in use: a sentence, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -55,14 +55,11 @@ class RowTables:
                              "WHERE table_name = ? AND constraint_type = 'PRIMARY KEY'", [table]).fetchone()
             self.keys[table] = list(pk[0]) if pk else []
 
-    def merge(self, rows: list[tuple[str, dict]], fill: dict) -> dict[str, list[dict]]:
+    def merge(self, rows: list[tuple[str, dict]]) -> dict[str, list[dict]]:
         merged: dict[str, dict[tuple, dict]] = {t: {} for t in ROW_TABLES}
         for table, row in rows:
             cols = self.columns[table]
             row = {k: v for k, v in row.items() if k in cols}
-            for k, v in fill.items():
-                if k in cols and row.get(k) is None:
-                    row[k] = v
             key = tuple(row.get(k) for k in self.keys[table])
             old = merged[table].get(key)
             if old is None:
@@ -265,7 +262,7 @@ class Build:
                     stats.documents_known += len(rows) - n
             if parsed_rows:
                 tables = self._row_tables(con)
-                for table, table_rows in tables.merge(parsed_rows, {}).items():
+                for table, table_rows in tables.merge(parsed_rows).items():
                     stats.rows[table] += tables.upsert(con, table, table_rows)
             for run_id, spider in runs.items():
                 self._upsert_run(con, run_id, spider, path)

@@ -22,12 +22,12 @@ def test_list_then_detail_then_list_again_is_one_full_row(tmp_path):
     detail = {"complaint_id": "heimao:1", "platform": "heimao", "native_id": "1", "narrative": "全文",
               "status_raw": "已完成", "status": "resolved", "amount_yuan": 23000.0}
     for batch in ([("complaints", listed)], [("complaints", detail)], [("complaints", listed | {"upvotes": 3})]):
-        for table, rows in tables.merge(batch, {}).items():
+        for table, rows in tables.merge(batch).items():
             tables.upsert(con, table, rows)
     row = con.execute("SELECT title, summary, narrative, amount_yuan, upvotes FROM complaints").fetchall()
     assert row == [("标题", "摘要", "全文", 23000.0, 3)]
     # within one batch, later non-NULL values win too
-    merged = tables.merge([("complaints", listed), ("complaints", detail)], {})
+    merged = tables.merge([("complaints", listed), ("complaints", detail)])
     assert merged["complaints"][0]["narrative"] == "全文" and merged["complaints"][0]["title"] == "标题"
     con.close()
 

@@ -17,7 +17,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lendcorpus.archive import warc_files
-    from lendcorpus.corpus import CorpusError
     from lendcorpus.pipelines.build import Build
 
     def progress(stats) -> None:
@@ -33,11 +32,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"no such file or folder: {p}", file=sys.stderr)
                 return 2
             files.extend(warc_files(p))
-    try:
-        stats = Build(args.db, root=args.archive, progress=progress).run(files, reprocess=args.reprocess)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    stats = Build(args.db, root=args.archive, progress=progress).run(files, reprocess=args.reprocess)
     print(f"build: {stats.summary()}")
     if stats.rejects:
         print("rejects by stage:reason: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.rejects.items())))

@@ -57,14 +57,10 @@ def _read(path: str):
 
 
 def _export(args) -> int:
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
     from lendcorpus.pipelines.dedup import export_signatures
 
-    try:
-        con = connect_read(args.db)
-    except CorpusError as exc:
-        print(str(exc), file=sys.stderr)
-        return 3
+    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         n = export_signatures(con, args.export_signatures)
     finally:
@@ -74,14 +70,10 @@ def _export(args) -> int:
 
 
 def _against(args) -> int:
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
     from lendcorpus.pipelines.dedup import match_previous
 
-    try:
-        con = connect_read(args.db)
-    except CorpusError as exc:
-        print(str(exc), file=sys.stderr)
-        return 3
+    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         matches = match_previous(con, args.against)
     except (ValueError, OSError) as exc:

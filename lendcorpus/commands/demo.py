@@ -8,7 +8,6 @@ a crawl run, and the build loads only what is new.
 from __future__ import annotations
 
 import argparse
-import sys
 
 EXAMPLE_QUERIES = [
     ("Documents per source",
@@ -38,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lendcorpus.commands.crawl import crawl, project_settings, spider_names
     from lendcorpus.commands.sql import format_rows
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
     from lendcorpus.crawler.replay.server import ReplayProcess
     from lendcorpus.pipelines.build import Build
 
@@ -55,11 +54,7 @@ def run(args: argparse.Namespace) -> int:
     print("   finished: " + ", ".join(f"{n} ({r})" for n, r in reasons.items()), flush=True)
 
     print(f"== 2/3 build the corpus {args.db}", flush=True)
-    try:
-        stats = Build(args.db).run()
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    stats = Build(args.db).run()  # CorpusError becomes a clear message in cli.main
     print(f"   {stats.summary()}", flush=True)
 
     print("== 3/3 query it (read-only)", flush=True)

@@ -26,7 +26,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lendcorpus.corpus import CorpusError
     from lendcorpus.release import ReleaseError, ReleaseOptions, make_release, verify_release
     from lendcorpus.release.takedowns import TAKEDOWNS_FILE, TakedownError
 
@@ -57,9 +56,6 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     try:
         manifest = make_release(args.db, args.release_version, Path(args.out), opts)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
     except (ReleaseError, TakedownError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

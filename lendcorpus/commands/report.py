@@ -14,13 +14,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lendcorpus.analysis.report import write_report
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
 
-    try:
-        con = connect_read(args.db)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         result = write_report(con, args.out, db_label=str(args.db), font=args.font)
     finally:

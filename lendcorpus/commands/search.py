@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -77,13 +76,9 @@ def snippet(text: str, words: list[str], width: int = 36) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
 
-    try:
-        con = connect_read(args.db)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         hits = search(con, args.query, args.limit, args.any, args.kind, args.all_copies)
     finally:

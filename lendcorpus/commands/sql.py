@@ -60,13 +60,9 @@ def _display_width(s: str) -> int:
 def run(args: argparse.Namespace) -> int:
     import duckdb
 
-    from lendcorpus.corpus import CorpusError, connect_read
+    from lendcorpus.corpus import connect_read
 
-    try:
-        con = connect_read(args.db)
-    except CorpusError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 3
+    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         cur = con.execute(args.query)
         columns = [d[0] for d in cur.description] if cur.description else []
