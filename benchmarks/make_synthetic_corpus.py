@@ -9,8 +9,8 @@ sites, so dedup clusters are real), 20 % forum posts. The text is invented from 
 opener naming a platform (skewed, a few platforms get most complaints), zero to two practice
 sentences taken from the practice taxonomy's own examples, and neutral filler. The tag tables
 (`document_tags`, `document_platforms`, `document_practices`), dedup tables and `search_docs`
-tokens are written as the build would, and the FTS index is built by the build's own
-SearchIndexPass, so `lendcorpus search`, `lendcorpus report` and the views run on it unchanged.
+tokens are written as the build would (the search module's SQL tokenizer), and the postings by
+the search pass's own step, so `lendcorpus search`, `lendcorpus report` and the views run on it unchanged.
 No real person, complaint or article is in it.
 """
 
@@ -58,26 +58,15 @@ COMPLAINT_SOURCES = ["heimao", "jutousu"]
 ARTICLE_SOURCES = ["jiedai_baike", "wangdai_zhishi", "yuqi_bangbang", "daikuan_wenda", "jinrong_ribao",
                    "caixun_shibao"]
 STATUSES = ["resolved", "replied", "closed", "in_progress", "submitted", "assigned"]
-# Same characters as pipelines/search_index.py's Han ranges, in RE2 syntax.
-TOKEN_RE = r"[\x{3400}-\x{4dbf}\x{4e00}-\x{9fff}\x{f900}-\x{faff}]+|[0-9a-z]+"
-
-
 def _pick(list_sql: str, salt: str, seed: str = "seed") -> str:
     """SQL choosing one element of a list parameter by a hash of the document's seed."""
     return f"list_extract({list_sql}, (hash({seed}, '{salt}') % len({list_sql}))::INTEGER + 1)"
 
 
-def tokens_sql(text: str) -> str:
-    """SQL for pipelines.search_index.tokens: bigrams of Han runs, lone characters, Latin words."""
-    return (f"array_to_string(flatten(list_transform(regexp_extract_all(lower({text}), '{TOKEN_RE}'), "
-            "r -> CASE WHEN r[1] BETWEEN '0' AND 'z' OR length(r) = 1 THEN [r] "
-            "ELSE list_transform(range(1, length(r)), k -> substr(r, k, 2)) END)), ' ')")
-
-
 def make(db: Path, docs: int, *, index: bool = True, threads: int | None = None) -> dict[str, float]:
     """Write ``docs`` synthetic documents into a new corpus at ``db``; returns timings in seconds."""
     from lendcorpus.corpus import connect_write
-    from lendcorpus.pipelines.search_index import SearchIndexPass
+    from lendcorpus.pipelines.search_index import SearchIndexPass, add_search_docs, post_pending, tokens_sql
     from lendcorpus.pipelines.tag.lexicon import load
 
     if db.exists():
@@ -199,17 +188,18 @@ def make(db: Path, docs: int, *, index: bool = True, threads: int | None = None)
     timings["tags"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    indexer = SearchIndexPass.name
-    con.execute(f"INSERT INTO search_docs SELECT doc_id, ?, concat_ws(' ', nullif({tokens_sql('title')}, ''), "
-                f"nullif({tokens_sql('text')}, '')) FROM gt", [indexer])
+    con.execute(f"""CREATE TEMP TABLE st AS SELECT doc_id, array_to_string(list_concat({tokens_sql('title')},
+                    {tokens_sql('text')}), ' ') AS tokens FROM gt""")
+    add_search_docs(con, "st", SearchIndexPass.name)  # what the search pass's tokenizer writes
+    con.execute("DROP TABLE st")
     timings["tokens"] = time.perf_counter() - t
     con.execute("DROP TABLE gt")
     con.execute("DROP TABLE g")
     con.execute("CHECKPOINT")
     if index:
         t = time.perf_counter()
-        SearchIndexPass().run(con)  # nothing left to tokenise: builds the FTS index only
-        timings["fts_index"] = time.perf_counter() - t
+        post_pending(con)  # the search pass's own postings step
+        timings["search_index"] = time.perf_counter() - t
         con.execute("CHECKPOINT")
     con.close()
     timings["total"] = time.perf_counter() - t0
@@ -220,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--docs", type=int, default=1_000_000)
     ap.add_argument("--db", type=Path, required=True, help="new corpus file to write")
-    ap.add_argument("--no-index", action="store_true", help="skip building the FTS index")
+    ap.add_argument("--no-index", action="store_true", help="skip writing the search postings")
     ap.add_argument("--threads", type=int, default=None)
     args = ap.parse_args(argv)
     timings = make(args.db, args.docs, index=not args.no_index, threads=args.threads)

@@ -17,49 +17,63 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def search(con, query: str, limit: int = 10, any_word: bool = False, kind: str | None = None,
            all_copies: bool = False) -> list[dict]:
-    """Ranked hits: doc_id, source, kind, title, score, snippet."""
-    from lendcorpus.pipelines.search_index import load_fts, simplified, tokens
+    """Ranked hits: doc_id, source, kind, title, score, snippet.
+
+    One hit per dedup cluster (its best-scoring copy) unless ``all_copies``. Only the best
+    candidates are collapsed into clusters: taking every document scoring at least the m-th best
+    score (ties included) gives an exact prefix of the ranking, and m grows until it holds
+    ``limit`` clusters or every match (docs/analysis.md, "Search").
+    """
+    from lendcorpus.corpus import CorpusError
+    from lendcorpus.pipelines.search_index import scored_sql, simplified, tokens
 
     words = [simplified(w) for w in query.split() if w.strip()]
-    toks = [t for w in words for t in tokens(w)]
-    if not toks:
+    toks = list(dict.fromkeys(t for w in words for t in tokens(w)))
+    if not toks or limit <= 0:
         return []
-    if not con.execute("SELECT count(*) FROM information_schema.schemata "
-                       "WHERE schema_name = 'fts_main_search_docs'").fetchone()[0]:
-        return []  # an empty corpus has no index yet: no hits, not an error
-    load_fts(con)
-    has_dedup = bool(con.execute("SELECT count(*) FROM information_schema.tables "
-                                 "WHERE table_name = 'dedup_members'").fetchone()[0])
-    cluster = "coalesce(m.cluster_id, dc.name)" if has_dedup and not all_copies else "dc.name"
-    joins = "LEFT JOIN dedup_members m ON m.doc_id = dc.name" if has_dedup and not all_copies else ""
-    if kind:
-        joins += " JOIN documents dk ON dk.doc_id = dc.name AND dk.kind = ?"
-    # BM25 read straight from the index tables (the extension's formula: k1 = 1.2, b = 0.75):
-    # calling its per-row macro scores every document, and joining documents before ranking reads
-    # every text; here only the postings of the query's terms are read, and only the hits shown
-    # are joined to documents. About 2x faster at 1M documents (docs/analysis.md, Scale).
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "search_postings" not in tables:
+        raise CorpusError("this corpus has no search index yet (built by an older lendcorpus): "
+                          "run `lendcorpus build` once to create it")
+    collapse = "dedup_members" in tables and not all_copies
+    kind_join = "JOIN search_docs k USING (docid) JOIN documents kd ON kd.doc_id = k.doc_id AND kd.kind = $kind" \
+        if kind else ""
     sql = f"""
-        WITH qt AS (SELECT DISTINCT unnest(string_split(?, ' ')) AS term),
-        qd AS (SELECT d.termid, d.df FROM fts_main_search_docs.dict d JOIN qt ON d.term = qt.term),
-        tf AS (SELECT t.docid, t.termid, count(*) AS tf FROM fts_main_search_docs.terms t
-               JOIN qd USING (termid) GROUP BY ALL),
-        ok AS (SELECT docid FROM tf GROUP BY docid HAVING NOT ? OR count(*) = (SELECT count(*) FROM qt)),
-        st AS (SELECT num_docs, avgdl FROM fts_main_search_docs.stats),
-        sc AS (SELECT tf.docid, sum(log((st.num_docs - qd.df + 0.5) / (qd.df + 0.5) + 1)
-                      * (tf.tf * 2.2) / (tf.tf + 1.2 * (0.25 + 0.75 * dc.len / st.avgdl))) AS score
-               FROM tf JOIN ok USING (docid) JOIN qd USING (termid)
-               JOIN fts_main_search_docs.docs dc ON dc.docid = tf.docid, st
-               GROUP BY tf.docid),
-        ranked AS (SELECT dc.name AS doc_id, sc.score,
-                          row_number() OVER (PARTITION BY {cluster} ORDER BY sc.score DESC, dc.name) AS nth
-                   FROM sc JOIN fts_main_search_docs.docs dc USING (docid) {joins}),
-        top AS (SELECT doc_id, score FROM ranked WHERE nth = 1 ORDER BY score DESC, doc_id LIMIT ?)
-        SELECT d.doc_id, d.source, d.kind, d.title, t.score, coalesce(d.text_simplified, d.text) AS body
-        FROM top t JOIN documents d USING (doc_id) ORDER BY t.score DESC, d.doc_id"""
-    params = [" ".join(dict.fromkeys(toks)), not any_word] + ([kind] if kind else []) + [limit]
-    rows = con.execute(sql, params).fetchall()
-    return [{"doc_id": r[0], "source": r[1], "kind": r[2], "title": r[3], "score": round(r[4], 4),
-             "snippet": snippet(r[5] or "", words)} for r in rows]
+        WITH sc AS ({scored_sql('$terms', '$match_all')}),
+        f AS (SELECT sc.docid, sc.score FROM sc {kind_join}),
+        top AS (SELECT score FROM f ORDER BY score DESC LIMIT $m),
+        best AS (SELECT docid, score FROM f WHERE score >= (SELECT min(score) FROM top))
+        SELECT d.doc_id, best.score, {"coalesce(m.cluster_id, d.doc_id)" if collapse else "d.doc_id"},
+               (SELECT count(*) FROM best) = (SELECT count(*) FROM f) AS complete
+        FROM best JOIN search_docs d USING (docid)
+        {"LEFT JOIN dedup_members m ON m.doc_id = d.doc_id" if collapse else ""}
+        ORDER BY best.score DESC, d.doc_id"""
+    params: dict = {"terms": toks, "match_all": not any_word}
+    if kind:
+        params["kind"] = kind
+    m = limit if not collapse else 4 * limit + 16
+    while True:
+        rows = con.execute(sql, {**params, "m": m}).fetchall()
+        picked: list[tuple[str, float]] = []
+        seen: set[str] = set()
+        for doc_id, score, cluster, _ in rows:
+            if cluster not in seen:
+                seen.add(cluster)
+                picked.append((doc_id, score))
+                if len(picked) == limit:
+                    break
+        if len(picked) == limit or not rows or rows[0][3]:
+            break
+        m *= 8  # many copies of the same article at the top: look further down
+    if not picked:
+        return []
+    rank = {doc_id: i for i, (doc_id, _) in enumerate(picked)}
+    scores = dict(picked)
+    out = sorted(con.execute("SELECT doc_id, source, kind, title, coalesce(text_simplified, text) FROM documents "
+                             "WHERE doc_id IN (SELECT unnest(?))", [list(rank)]).fetchall(),
+                 key=lambda r: rank[r[0]])
+    return [{"doc_id": r[0], "source": r[1], "kind": r[2], "title": r[3], "score": round(scores[r[0]], 4),
+             "snippet": snippet(r[4] or "", words)} for r in out]
 
 
 def snippet(text: str, words: list[str], width: int = 36) -> str:
