@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import time
+import uuid
+from contextlib import contextmanager
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -79,7 +82,9 @@ class ProgressLog:
 class RunManifest:
     """Keeps ``run.json`` in the run folder: one entry per session (a resume adds a session).
 
-    The build reads it to fill the crawl_runs table; the WARC files stay the evidence.
+    The build reads it to fill the crawl_runs table; the WARC files stay the evidence. Workers of
+    a distributed crawl share the folder, so every read-modify-write holds an exclusive lock on
+    ``run.json.lock`` and a session finds its own entry by id, never by position.
     """
 
     def __init__(self, crawler):
@@ -101,25 +106,44 @@ class RunManifest:
             return {"run_id": self.run.run_id, "spider": self.run.spider, "sessions": []}
 
     def _save(self, data: dict) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
+        tmp = self.path.with_name(f"run.json.{self.session.get('id', 'x')}.tmp")
         try:
             tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
             tmp.replace(self.path)
         except OSError as exc:  # a full disk must not take the crawl down; the WARC files are the record
             logger.error("cannot write %s: %s", self.path, exc)
 
+    @contextmanager
+    def _locked(self):
+        try:
+            lock = open(self.path.with_name("run.json.lock"), "a")
+        except OSError as exc:
+            logger.error("cannot lock %s: %s", self.path, exc)
+            yield
+            return
+        with lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            yield
+
+    def _put_session(self) -> None:
+        with self._locked():
+            data = self._load()
+            sessions = data.setdefault("sessions", [])
+            mine = [i for i, s in enumerate(sessions) if s.get("id") == self.session["id"]]
+            if mine:
+                sessions[mine[0]] = self.session
+            else:
+                sessions.append(self.session)
+            self._save(data)
+
     def spider_opened(self, spider) -> None:
-        data = self._load()
-        self.session = {"worker": self.run.worker, "started": time.time(), "finished": None, "reason": None}
-        data.setdefault("sessions", []).append(self.session)
-        self._save(data)
+        self.session = {"id": uuid.uuid4().hex[:12], "worker": self.run.worker, "started": time.time(),
+                        "finished": None, "reason": None}
+        self._put_session()
 
     def spider_closed(self, spider, reason) -> None:
-        data = self._load()
         stats = {k: v for k, v in self.crawler.stats.get_stats().items()
                  if isinstance(v, (int, float)) and (k.startswith(("lendcorpus/", "downloader/response_status", "robotstxt/"))
                                                    or k in ("response_received_count", "request_depth_max"))}
         self.session.update({"finished": time.time(), "reason": reason, "stats": stats})
-        if data.get("sessions"):
-            data["sessions"][-1] = self.session
-        self._save(data)
+        self._put_session()

@@ -116,6 +116,10 @@ def test_two_workers_archive_exactly_what_one_worker_does_and_build_loads_it_onc
     assert got == single  # no gaps, no duplicates (robots.txt too: fetched once, shared)
     by_worker = Counter(p.name.split("-")[1] for p in warc_files(folder))
     assert set(by_worker) == {"a", "b"}, "both workers should have done part of the work"
+    # workers share run.json: each keeps its own session entry (locked read-modify-write, by id)
+    sessions = json.loads((folder / "run.json").read_text(encoding="utf-8"))["sessions"]
+    assert sorted(s["worker"] for s in sessions) == ["a", "b"]
+    assert all(s["reason"] == "finished" and s["stats"] for s in sessions) and len({s["id"] for s in sessions}) == 2
     # status sees the finished crawl
     st = json.loads(run_cli("status", "--redis", REDIS_URL, "--json", "-s", "LENDCORPUS_REDIS_PREFIX=t2",
                             env=env).stdout)[0]
@@ -127,6 +131,7 @@ def test_two_workers_archive_exactly_what_one_worker_does_and_build_loads_it_onc
     con = duckdb.connect(str(db), read_only=True)
     try:
         assert con.execute("SELECT count(*) FROM fetches").fetchone()[0] == sum(single.values())
+        assert con.execute("SELECT sessions FROM crawl_runs").fetchall() == [(2,)]
     finally:
         con.close()
     again = run_cli("build", env=env).stdout
@@ -155,6 +160,10 @@ def test_killed_worker_restarted_gives_the_same_union(redis_server, site, single
     assert [k for k, n in got.items() if n > 1] == []
     assert got == single
     assert len([f for f in warc_files(folder) if "-a-" in f.name]) == 2  # one shard per session of worker a
+    sessions = json.loads((folder / "run.json").read_text(encoding="utf-8"))["sessions"]
+    # the killed session never finished; the other two did, and none overwrote another's entry
+    assert sorted((s["worker"], s["reason"] or "killed") for s in sessions) == \
+        [("a", "finished"), ("a", "killed"), ("b", "finished")]
 
 
 def test_dead_worker_is_reaped_by_the_others(redis_server, site, single, tmp_path):
