@@ -61,6 +61,19 @@ def test_negated_cues_do_not_count(practices):
     assert "HOME_VISIT" not in practices.codes("他们从不上门催收")
 
 
+def test_context_rules_out_what_did_not_happen(practices):
+    """Hearsay, prohibitions, advice, questions, the borrower's own acts and look-alike senses get no code."""
+    for text in ("听说这家平台会爆通讯录。", "新规严禁催收人员上门，不得辱骂借款人。",
+                 "如果遇到冒充公检法的催收，应当报警。", "逾期了会不会爆通讯录？",
+                 "逾期后我主动跟家人说了，他们帮我还了一部分。", "空调坏了，师傅明天上门维修。",
+                 "这部电影的反派一直在威胁主角。", "考研复试被导师骂了一顿。",
+                 "刚接到电话，对方自称是公安局的，说我的身份证涉嫌洗钱。"):
+        assert practices.codes(text) == set(), text
+    assert practices.codes("逾期后，催收说明天派出所上门抓你。") == {"FAKE_LEGAL"}
+    assert practices.codes("网贷逾期后，连我十几年没联系的同学都接到了催收电话。") == {"CONTACT_THIRD_PARTY"}
+    assert practices.codes("逾期第二天，催收把我P成通缉令发到了家族群。") == {"PUBLIC_SHAMING", "CONTACT_THIRD_PARTY"}
+
+
 def test_relevance_orders_on_topic_above_off_topic():
     on, ev = relevance("网贷逾期三个月，催收每天打电话，想协商还款。", 1, 1)
     off, _ = relevance("周末去公园散步，顺便买了一台分期付款的电视。")
@@ -87,15 +100,43 @@ def test_tag_pass_is_incremental_and_retags_on_new_version(tmp_path):
 
 
 def test_quality_floors_on_the_labelled_set():
-    """Floors below today's measurement (docs/analysis.md); lowering one needs a reason in that page."""
+    """Floors below today's measurement on the tuning set (docs/analysis.md); lowering one needs a
+    reason in that page.
+
+    ADDRESS_BOOK recall (0.75), THREAT recall (0.83) and CONTACT_THIRD_PARTY precision (0.82) sit
+    lower than before the held-out revision on purpose: sentences.toml labels hedged hearsay
+    ("听说这家平台会爆通讯录") and bare announcements ("说要在小区贴大字报" as THREAT) as practices, and
+    named colleagues reached through the contacts or a 家族群 as ADDRESS_BOOK / PUBLIC_SHAMING only;
+    the held-out guidelines (tests/fixtures/tags/heldout/GUIDELINES.md, G5, THREAT, C2) decide the
+    other way, and the tagger follows those.
+    """
     from lendcorpus.pipelines.tag.evaluation import evaluate, labelled_documents
 
     docs = labelled_documents()
     assert len(docs) >= 200
     scores = evaluate(docs)
-    assert scores["ALL"].precision >= 0.90 and scores["ALL"].recall >= 0.90
-    for code in ("ADDRESS_BOOK", "HOME_VISIT", "FAKE_LEGAL", "INSULT", "PUBLIC_SHAMING", "HARASSING_CALLS"):
+    assert scores["ALL"].precision >= 0.93 and scores["ALL"].recall >= 0.87
+    for code in ("HOME_VISIT", "INSULT", "PUBLIC_SHAMING", "HARASSING_CALLS"):
         assert scores[code].precision >= 0.95 and scores[code].recall >= 0.90, code
-    assert scores["CONTACT_THIRD_PARTY"].precision >= 0.80 and scores["CONTACT_THIRD_PARTY"].recall >= 0.70
-    assert scores["THREAT"].precision >= 0.65 and scores["THREAT"].recall >= 0.80
-    assert scores["RELEVANCE"].precision >= 0.95 and scores["RELEVANCE"].recall >= 0.85
+    assert scores["FAKE_LEGAL"].precision >= 0.95 and scores["FAKE_LEGAL"].recall >= 0.85
+    assert scores["ADDRESS_BOOK"].precision >= 0.95 and scores["ADDRESS_BOOK"].recall >= 0.70
+    assert scores["CONTACT_THIRD_PARTY"].precision >= 0.78 and scores["CONTACT_THIRD_PARTY"].recall >= 0.85
+    assert scores["THREAT"].precision >= 0.95 and scores["THREAT"].recall >= 0.78
+    assert scores["RELEVANCE"].precision >= 0.95 and scores["RELEVANCE"].recall >= 0.90
+
+
+def test_quality_floors_on_the_heldout_test_split():
+    """Floors a little below the measurement on the held-out set's test half (even ids), whose
+    documents were never looked at while the cues were revised (only dev, the odd ids, was).
+
+    Lowering a floor needs a reason in docs/analysis.md. Do not raise these by tuning on the test
+    documents: revise cues on the dev split and re-measure.
+    """
+    from lendcorpus.pipelines.tag.evaluation import evaluate, heldout_documents
+
+    docs = heldout_documents("test")
+    assert len(docs) >= 120
+    scores = evaluate(docs)
+    # measured when the floors were set: ALL 0.909 / 0.703, RELEVANCE 0.990 / 0.917
+    assert scores["ALL"].precision >= 0.86 and scores["ALL"].recall >= 0.65
+    assert scores["RELEVANCE"].precision >= 0.94 and scores["RELEVANCE"].recall >= 0.87

@@ -16,6 +16,7 @@ from lendcorpus.pipelines.tag.practices import PracticeTagger
 from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD, relevance
 
 LABELLED = CHECKOUT / "tests" / "fixtures" / "tags" / "sentences.toml"
+HELDOUT = CHECKOUT / "tests" / "fixtures" / "tags" / "heldout" / "documents.toml"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,24 @@ def labelled_documents(path: Path = LABELLED, seed: int = 8, n_mixed: int = 200,
                                     frozenset(c for s in picked for c in s["codes"]),
                                     any(s["lending"] for s in picked)))
     return docs
+
+
+def heldout_documents(split: str = "all", path: Path = HELDOUT) -> list[LabelledDoc]:
+    """The held-out set: whole documents labelled by a separate annotator from the taxonomy's
+    definitions alone (tests/fixtures/tags/heldout/README.md).
+
+    ``split``: "dev" (odd ids) may be used to revise the cues; "test" (even ids) must not be looked
+    at beyond its scores, so its numbers stay an honest estimate; "all" is both. Texts are
+    normalised as the build does (Traditional documents are tagged in Simplified).
+    """
+    from lendcorpus.pipelines.normalize import normalize_text
+
+    if split not in ("dev", "test", "all"):
+        raise ValueError(f"split must be dev, test or all, not {split!r}")
+    docs = tomllib.loads(path.read_text(encoding="utf-8"))["doc"]
+    parity = {"dev": 1, "test": 0}.get(split)
+    return [LabelledDoc(normalize_text(d["text"]).text_simplified, frozenset(d["codes"]), d["relevant"])
+            for d in docs if parity is None or int(d["id"].lstrip("h")) % 2 == parity]
 
 
 @dataclass
