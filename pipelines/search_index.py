@@ -136,11 +136,14 @@ class SearchIndexPass:
 def add_search_docs(con: duckdb.DuckDBPyConnection, relation: str, indexer: str) -> int:
     """Insert (doc_id, tokens) rows from ``relation`` into search_docs with fresh docids.
 
-    Postings follow in ``post_pending``; corpora generated in SQL call both directly.
+    Postings follow in ``post_pending``; corpora generated in SQL call both directly. New docids
+    start past the posting watermark too: the highest docids may belong to removed documents, and
+    a docid at or below the watermark would never be posted.
     """
     return con.execute(f"""
         INSERT INTO search_docs (doc_id, docid, indexer, dl, tokens)
-        SELECT doc_id, (SELECT coalesce(max(docid), 0) FROM search_docs) + row_number() OVER (ORDER BY doc_id),
+        SELECT doc_id, greatest((SELECT coalesce(max(docid), 0) FROM search_docs),
+                                (SELECT posted_upto FROM search_index_state)) + row_number() OVER (ORDER BY doc_id),
                ?, CASE WHEN tokens = '' THEN 0 ELSE len(string_split(tokens, ' ')) END, tokens
         FROM {relation}""", [indexer]).fetchone()[0]
 

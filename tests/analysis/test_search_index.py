@@ -128,6 +128,18 @@ def test_postings_interrupted_after_the_documents_are_written_next_build_complet
     con.close()
 
 
+def test_a_document_added_after_the_newest_one_was_removed_is_searchable(tmp_path):
+    con = connect_write(tmp_path / "c.duckdb")
+    _add_documents(con, ["借呗逾期", "借呗协商", "借呗上门"])
+    SearchIndexPass().run(con)
+    con.execute("DELETE FROM documents WHERE doc_id = 's:0002'")  # the highest docid
+    _add_documents(con, ["借呗催收"], start=3)
+    assert SearchIndexPass().run(con)["removed"] == 1
+    assert [d for d, _ in _ranking(con, "借呗")] == ["s:0000", "s:0001", "s:0003"]
+    assert dict(_ranking(con, "催收")).keys() == {"s:0003"}
+    con.close()
+
+
 def test_one_hit_per_cluster_is_exact_even_when_copies_fill_the_top(tmp_path):
     db = tmp_path / "c.duckdb"
     con = connect_write(db)
