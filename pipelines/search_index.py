@@ -184,8 +184,9 @@ def _resort_postings(con: duckdb.DuckDBPyConnection) -> None:
     documents. Batches appended by later builds are sorted among themselves only; once they pass
     RESORT_SHARE of the table the whole table is rewritten (about 40 s at a million documents).
     """
+    ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE schema_name = 'main' "
+                      "AND table_name = 'search_postings'").fetchone()[0]  # as migration 0009 made it
     con.execute("ALTER TABLE search_postings RENAME TO search_postings_old")
-    con.execute("CREATE TABLE search_postings (term VARCHAR NOT NULL, docid INTEGER NOT NULL, "
-                "tf INTEGER NOT NULL, dl INTEGER NOT NULL)")
+    con.execute(ddl)
     con.execute("INSERT INTO search_postings SELECT * FROM search_postings_old ORDER BY term, docid")
     con.execute("DROP TABLE search_postings_old")

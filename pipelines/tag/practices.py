@@ -86,8 +86,7 @@ class PracticeTagger:
         self.practices = {p["code"]: p for p in data["practice"]}
         self._context = re.compile("|".join(data["context"]["terms"]))
         self._platforms = PlatformMatcher(directory if (Path(directory) / "platforms.toml").exists() else LEXICON_DIR)
-        f = {k: re.compile(_expand(v, vocab)) for k, v in data["filters"].items()}
-        self._filters = f
+        self._filters = {k: re.compile(_expand(v, vocab)) for k, v in data["filters"].items()}
         self._patterns: dict[str, tuple[list[re.Pattern], list[re.Pattern]]] = {}
         self._not_after: dict[str, re.Pattern | None] = {}
         for code, p in self.practices.items():
