@@ -59,14 +59,14 @@ def extract_generic_page(html: str, url: str | None = None) -> GenericPage:
     date_from = ""
     if tree is not None:
         meta, ld = _meta(tree), _jsonld_objects(tree)
-        title = page_title(tree, meta, ld)
+        title = page_title(tree, meta, ld, pick.text)
         published = structured_date(meta, ld)
         date_from = "structured" if published else ""
         if published is None:
             visible = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
                                or tree.xpath("//text()[not(ancestor::script) and not(ancestor::style)"
                                              " and not(ancestor::title)]"))
-            published = date_in_text(visible)
+            published = date_in_text(visible, title)
             date_from = "text" if published else ""
     if published is None and pick.text:
         published = htmldate_date(html, url)

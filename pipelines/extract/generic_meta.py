@@ -22,6 +22,8 @@ from lendcorpus.pipelines.extract.dates import CHINA, parse_date
 _TITLE_SEP = re.compile(r"\s*(?:_+|\s[-|–—·:：]\s|--+|——|－|\s\|\s|\|)\s*")
 _BRACKET_PREFIX = re.compile(r"^\s*(\[[^\]]{1,20}\]|【[^】]{1,20}】)\s*")
 _WS = re.compile(r"\s+")
+#: How far after the headline (characters of visible text) a news page prints its date.
+HEADLINE_REACH = 200
 
 _META_DATE_KEYS = (
     "article:published_time", "og:published_time", "og:article:published_time", "publishdate", "pubdate",
@@ -79,7 +81,7 @@ def _headline(tree, meta: dict[str, str], ld: list[dict]) -> list[str]:
             heads.append(_clean(meta[key]))
     for h in tree.xpath("//h1"):
         t = _clean(h.text_content())
-        if 4 <= len(t) <= 120:
+        if 2 <= len(t) <= 120:
             heads.append(t)
     return [h for h in heads if h]
 
@@ -88,15 +90,25 @@ def clean_title(title: str, headlines: list[str] = ()) -> str | None:
     """The article's title without site name parts and bracketed keyword prefixes."""
     title = _clean(title)
     trusted = False
+    parts = [p for p in _TITLE_SEP.split(title) if p.strip()]
     for h in headlines:
-        if len(h) >= 4 and h in title and h != title:
+        if len(h) < 2 or h not in title or h == title:
+            continue
+        if title.endswith(h) and not title.startswith(h):
+            # a logo heading ("<h1>新华网</h1>") that ends the <title>: the site name, cut it off
+            rest = title[: -len(h)].strip(" -_|:：·—–\u3000")
+            if len(rest) >= 2:
+                title, trusted = rest, True
+            break
+        if title.startswith(h) or h not in parts:
             title, trusted = h, True  # the publisher's headline inside the <title>: nothing to split
             break
     if not trusted and _TITLE_SEP.search(title):
         parts = [p for p in _TITLE_SEP.split(title) if p.strip()]
         if len(parts) > 1:
-            # the article's part is the longest; site names and channel names are short
-            title = max(parts, key=len)
+            # the article comes first ("标题_频道_网站") unless that part is a short site name
+            longest = max(parts, key=len)
+            title = parts[0] if len(parts[0]) >= 0.5 * len(longest) else longest
     m = _BRACKET_PREFIX.match(title)
     if m and len(title) - m.end() >= 4:
         tag = m.group(1)
@@ -107,14 +119,24 @@ def clean_title(title: str, headlines: list[str] = ()) -> str | None:
     return title or None
 
 
-def page_title(tree, meta: dict[str, str] | None = None, ld: list[dict] | None = None) -> str | None:
+def page_title(tree, meta: dict[str, str] | None = None, ld: list[dict] | None = None,
+               text: str | None = None) -> str | None:
+    """The page's title (see the module docstring); ``text`` is the extracted main text."""
     meta = _meta(tree) if meta is None else meta
     ld = _jsonld_objects(tree) if ld is None else ld
     heads = _headline(tree, meta, ld)
     t = tree.xpath("//title")
     raw = _clean(t[0].text_content()) if t else ""
     if not raw:
-        return clean_title(heads[0], heads[1:]) if heads else None
+        # no <title>: a headline only if the main text starts with it, else the text's first line
+        # when it reads as a heading (short, no sentence end)
+        lines = [ln.strip() for ln in (text or "").split("\n") if ln.strip()][:3]
+        for h in heads:
+            if any(ln.startswith(h) for ln in lines):
+                return clean_title(h, heads)
+        if lines and len(lines[0]) <= 60 and not re.search(r"[。！？]", lines[0]):
+            return clean_title(lines[0], heads)
+        return None
     return clean_title(raw, heads)
 
 
@@ -129,19 +151,56 @@ def _to_dt(m: re.Match) -> datetime | None:
         return None
 
 
-def date_in_text(text: str) -> datetime | None:
-    """A labelled date, else the first date with a time of day, else the first date."""
-    first = first_timed = None
-    for m in _DATE_IN_TEXT.finditer(text or ""):
+_US_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/((?:19|20)\d{2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*(AM|PM)?",
+                      re.I)
+
+
+def _us_dt(m: re.Match) -> datetime | None:
+    mo, d, y, h, mi, s, ampm = m.groups()
+    hour = int(h)
+    if ampm and ampm.upper() == "PM" and hour < 12:
+        hour += 12
+    elif ampm and ampm.upper() == "AM" and hour == 12:
+        hour = 0
+    try:
+        return datetime(int(y), int(mo), int(d), hour, int(mi), int(s or 0), tzinfo=CHINA)
+    except ValueError:
+        return None
+
+
+def date_in_text(text: str, title: str | None = None) -> datetime | None:
+    """The date a page shows for itself, from its visible text.
+
+    In order: a date after a label (发布时间: ...), the first date within a short stretch after
+    the headline (where news pages print it), the first date with a time of day, the first date.
+    Dates with a time written US-style (5/7/2005 9:23:57 PM, common on old ASP pages) count too.
+    """
+    text = text or ""
+    after_title = -1
+    if title and len(title) >= 4:
+        after_title = text.find(title)
+        after_title = after_title + len(title) if after_title >= 0 else -1
+    found: list[tuple[int, datetime, bool]] = []  # (position, datetime, has time)
+    for m in _DATE_IN_TEXT.finditer(text):
         dt = _to_dt(m)
         if dt is None:
             continue
         if _DATE_LABEL.search(text[max(0, m.start() - 12):m.start()]):
             return dt
-        first = first or dt
-        if first_timed is None and m.group(5):
-            first_timed = dt
-    return first_timed or first
+        found.append((m.start(), dt, bool(m.group(5))))
+    for m in _US_DATE.finditer(text):
+        dt = _us_dt(m)
+        if dt is not None:
+            found.append((m.start(), dt, True))
+    if not found:
+        return None
+    found.sort(key=lambda f: f[0])
+    if after_title >= 0:
+        near = [f for f in found if after_title <= f[0] <= after_title + HEADLINE_REACH]
+        if near:
+            return near[0][1]
+    timed = [f for f in found if f[2]]
+    return (timed or found)[0][1]
 
 
 def structured_date(meta: dict[str, str], ld: list[dict]) -> datetime | None:
