@@ -27,6 +27,9 @@ PROSE_MIN_HAN = 15
 #: Readability's pick stands while it holds at least this share of the other extractor's prose.
 READABILITY_SHARE = 0.5
 
+#: The same for alphabetic scripts (letters), so English or Japanese-kana pages are judged too.
+PROSE_MIN_LATIN = 60
+_LETTER = re.compile(r"[^\W\d_\u3400-\u9fff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE = re.compile(r"[。！？；，、：」”）.!?;,]")
 _WS = re.compile(r"\s+")
@@ -47,12 +50,23 @@ def _lines(text: str) -> list[str]:
 
 
 def prose_chars(text: str) -> int:
-    """Han characters in sentence-like lines: how much of a text reads as running prose."""
+    """Characters in sentence-like lines: how much of a text reads as running prose.
+
+    A line is prose with ``PROSE_MIN_HAN`` Han characters (or ``PROSE_MIN_LATIN`` letters on
+    pages in alphabetic scripts) and sentence punctuation; Han characters count one each,
+    letters one third (a Chinese character carries about a word).
+    """
     n = 0
     for line in _lines(text):
+        if not _SENTENCE.search(line):
+            continue
         h = han_count(line)
-        if h >= PROSE_MIN_HAN and _SENTENCE.search(line):
+        if h >= PROSE_MIN_HAN:
             n += h
+        else:
+            letters = len(_LETTER.findall(line))
+            if letters >= PROSE_MIN_LATIN:
+                n += letters // 3
     return n
 
 
