@@ -109,10 +109,14 @@ def readability_text(html: str) -> str:
     from lxml import html as lh
     from readability import Document as ReadabilityDocument
 
-    summary = ReadabilityDocument(html).summary(html_partial=True)
+    doc = ReadabilityDocument(html)
+    summary = doc.summary(html_partial=True)
     if not summary or not summary.strip():
         return ""
-    return html_to_text(lh.fromstring(summary))
+    text = html_to_text(lh.fromstring(summary))
+    if text.strip() == (doc.title() or "").strip():
+        return ""  # a page without a body: readability hands back the <title>, which is not main text
+    return text
 
 
 def resiliparse_text(html: str) -> str:
