@@ -307,6 +307,19 @@ def evaluate(shared: Path, sets: list[str], limit: int | None = None, with_basel
     return report
 
 
+def throughput(shared: Path, name: str, rounds: int) -> dict:
+    """Pages/s of the generic path and of plain trafilatura, alternating, medians of ``rounds``."""
+    pages = LOADERS[name](shared / "eval")
+    ours, base = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        records = build_path_records(pages, Path(tmp))
+        for _ in range(rounds):
+            ours.append(len(pages) / run_ours(records)[1])
+            base.append(len(pages) / run_trafilatura(pages)[1])
+    return {"set": name, "rounds": rounds, "ours_pages_s": median(ours), "trafilatura_pages_s": median(base),
+            "ratio": median(o / b for o, b in zip(ours, base))}
+
+
 def _fmt(v, pct=False) -> str:
     if v is None:
         return "-"
@@ -339,7 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pages-per-set", type=int)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--show", help="print per-page rows of this set")
+    ap.add_argument("--speed-rounds", type=int, default=0,
+                    help="also time the generic path against trafilatura on the Chinese set, N alternating rounds")
     args = ap.parse_args(argv)
+    if args.speed_rounds:
+        t = throughput(shared_dir(args.shared), "chinese-web-content-extraction", args.speed_rounds)
+        print(f"throughput on {t['set']} ({t['rounds']} alternating rounds, medians): generic path "
+              f"{t['ours_pages_s']:.1f} pages/s, trafilatura.extract {t['trafilatura_pages_s']:.1f} pages/s, "
+              f"ratio {t['ratio']:.2f}")
     report = evaluate(shared_dir(args.shared), args.sets.split(","), args.pages_per_set, not args.no_baseline)
     print_table(report)
     if args.show and args.show in report:

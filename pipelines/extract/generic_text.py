@@ -3,13 +3,18 @@
 No single extractor wins on Chinese pages. Readability (readability-lxml) keeps the whole article
 block best but sometimes locks onto a caption, a menu or a disclaimer; trafilatura and
 resiliparse's main-content mode rarely miss the article but keep more of the page around it.
-So each page is read by readability and by resiliparse (which costs little), and the pick is
-made by one measurable signal, *prose*: Chinese characters in lines that read as sentences
-(at least ``PROSE_MIN_HAN`` Han characters and sentence punctuation). Readability's text is kept
-unless it holds less than ``READABILITY_SHARE`` of the prose the other extractor found; then
-trafilatura is run too and whichever of trafilatura and resiliparse has the higher share of
-prose in its text wins. Thresholds were set on the dev half of the evaluation pages only
-(docs/extraction.md).
+So every page is read by readability and by resiliparse (which costs little), and:
+
+1. readability's text stands when resiliparse's agrees with it (character-bag F1 >= ``AGREE``);
+2. otherwise trafilatura reads the page too, and readability's text stands when trafilatura's
+   agrees with it;
+3. otherwise it still stands while it holds ``READABILITY_SHARE`` of the *prose* resiliparse
+   found: characters in lines that read as sentences (``PROSE_MIN_HAN`` Han characters, or
+   ``PROSE_MIN_LATIN`` letters, and sentence punctuation);
+4. else the text of trafilatura or resiliparse with the higher share of prose wins (among those
+   within 80% of the most prose).
+
+Thresholds were set on the dev half of the evaluation pages only (docs/extraction.md).
 
 The trim afterwards removes news-site furniture that every extractor keeps: a "related"
 side-bar heading and what follows it, "返回…首页" links, copyright/contact footers, paging
@@ -20,12 +25,15 @@ the boilerplate pass's job; this trim only knows what such lines look like anywh
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 #: A line counts as prose with at least this many Han characters and sentence punctuation.
 PROSE_MIN_HAN = 15
-#: Readability's pick stands while it holds at least this share of the other extractor's prose.
-READABILITY_SHARE = 0.5
+#: Readability's text stands when another extractor's text agrees with it this well (char-bag F1).
+AGREE = 0.9
+#: Without such agreement it still stands while it holds this share of resiliparse's prose.
+READABILITY_SHARE = 0.3
 
 #: The same for alphabetic scripts (letters), so English or Japanese-kana pages are judged too.
 PROSE_MIN_LATIN = 60
@@ -154,24 +162,34 @@ def _safe(fn, *args) -> str:
         return ""
 
 
+def agreement(a: str, b: str) -> float:
+    """Character-bag F1 of two texts (whitespace ignored): 1.0 when they hold the same characters."""
+    ca, cb = Counter(_WS.sub("", a or "")), Counter(_WS.sub("", b or ""))
+    if not ca or not cb:
+        return 0.0
+    overlap = sum((ca & cb).values())
+    return 2 * overlap / (sum(ca.values()) + sum(cb.values()))
+
+
 def pick_main_text(html: str, url: str | None = None) -> Pick:
     """The main text of a page by the rule in the module docstring, trimmed; '' when none."""
-    r_text = _safe(readability_text, html)
-    p_text = _safe(resiliparse_text, html)
+    r_text = trim_furniture(_safe(readability_text, html))
+    p_text = trim_furniture(_safe(resiliparse_text, html))
     r_prose, p_prose = prose_chars(r_text), prose_chars(p_text)
+    if r_text and agreement(r_text, p_text) >= AGREE:
+        return Pick(r_text, "readability", r_prose)
+    t_text = trim_furniture(_safe(trafilatura_text, html, url))
+    if r_text and agreement(r_text, t_text) >= AGREE:
+        return Pick(r_text, "readability", r_prose)
     if r_text and r_prose >= READABILITY_SHARE * p_prose and (r_prose > 0 or not p_text):
-        choice = Pick(r_text, "readability", r_prose)
-    else:
-        t_text = _safe(trafilatura_text, html, url)
-        cands = [Pick(t_text, "trafilatura", prose_chars(t_text)), Pick(p_text, "resiliparse", p_prose)]
-        best = max(c.prose for c in cands)
-        if best == 0:
-            # no prose anywhere (short posts, lists of lines): the fullest text, readability first
-            cands.insert(0, Pick(r_text, "readability", r_prose))
-            choice = max(cands, key=lambda c: han_count(c.text))
-        else:
-            choice = max((c for c in cands if c.prose >= 0.8 * best), key=lambda c: prose_share(c.text))
-    return Pick(trim_furniture(choice.text), choice.method, choice.prose)
+        return Pick(r_text, "readability", r_prose)
+    cands = [Pick(t_text, "trafilatura", prose_chars(t_text)), Pick(p_text, "resiliparse", p_prose)]
+    best = max(c.prose for c in cands)
+    if best == 0:
+        # no prose anywhere (short posts, lists of lines): the fullest text, readability first
+        cands.insert(0, Pick(r_text, "readability", r_prose))
+        return max(cands, key=lambda c: len(_WS.sub("", c.text)))
+    return max((c for c in cands if c.prose >= 0.8 * best), key=lambda c: prose_share(c.text))
 
 
 # --- the trim --------------------------------------------------------------------------------
