@@ -23,6 +23,7 @@ from lendcorpus.pipelines.extract.generic_text import pick_main_text
 VERSION = 2
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
+_WS = re.compile(r"\s+")
 
 
 @lru_cache(maxsize=1)
@@ -66,7 +67,8 @@ def extract_generic_page(html: str, url: str | None = None) -> GenericPage:
             visible = " ".join(tree.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
                                or tree.xpath("//text()[not(ancestor::script) and not(ancestor::style)"
                                              " and not(ancestor::title)]"))
-            published = date_in_text(visible, title)
+            # one space per run: the date pattern's optional parts would backtrack over long runs
+            published = date_in_text(_WS.sub(" ", visible), title)
             date_from = "text" if published else ""
     if published is None and pick.text:
         published = htmldate_date(html, url)

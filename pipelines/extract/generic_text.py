@@ -41,6 +41,7 @@ _LETTER = re.compile(r"[^\W\d_\u3400-\u9fff]")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SENTENCE = re.compile(r"[。！？；，、：」”）.!?;,]")
 _WS = re.compile(r"\s+")
+_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title>", re.I | re.S)
 _LINE_SPLIT = re.compile(r"\n|\s\|\s|^\|\s|\s\|$")
 
 _BLOCK_TAGS = frozenset(
@@ -122,7 +123,8 @@ def readability_text(html: str) -> str:
     if not summary or not summary.strip():
         return ""
     text = html_to_text(lh.fromstring(summary))
-    if text.strip() == (doc.title() or "").strip():
+    m = _TITLE_TAG.search(html)
+    if m and text.strip() == _WS.sub(" ", m.group(1)).strip():
         return ""  # a page without a body: readability hands back the <title>, which is not main text
     return text
 
