@@ -151,3 +151,38 @@ def test_parse_date_keeps_iso_times():
     assert parse_date("2022-02-13T07:48:00Z").utcoffset() == timedelta(0)
     assert parse_date("2023年1月5日 下午3时20分") == datetime(2023, 1, 5, 15, 20, tzinfo=CN)
     assert parse_date("2024-05-17 09:32").hour == 9
+
+
+def test_build_learns_a_template_line_across_pages_of_hosts_without_rules(tmp_path, monkeypatch):
+    """The generic path keeps line breaks, so the boilerplate pass still learns template lines."""
+    import time
+
+    import duckdb
+
+    from lendcorpus.archive import Exchange, RotatingWarcWriter
+    from lendcorpus.pipelines.build import Build
+
+    monkeypatch.setenv("LENDCORPUS_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("LENDCORPUS_DB", raising=False)
+    template = "本站声明：文章内容仅供参考，借贷有风险，请理性借款，谨防各类诈骗。"
+    w = RotatingWarcWriter(tmp_path / "warc", "farmx")
+    for i in range(6):
+        paras = "".join(f"<p>第{i}篇第{j}段。{PARAS[(i + j) % len(PARAS)]}</p>" for j in range(4))
+        html = (f"<html><head><title>第{i}篇文章_某农场站</title></head><body><div class='c'>"
+                f"<h1>第{i}篇文章</h1>{paras}<p>{template}</p></div></body></html>")
+        w.write(Exchange(url=f"https://farm-x.example/a/{i}.html", method="GET", request_headers=[],
+                         request_body=b"", status=200, response_headers=[("Content-Type", "text/html")],
+                         body=html.encode("gb18030"), fetched_at=time.time()))
+    path = w.current_path
+    w.close()
+    db = tmp_path / "c.duckdb"
+    Build(db).run([path])
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        got = con.execute("SELECT text, text_main, extractor FROM documents WHERE source = 'web'").fetchall()
+    finally:
+        con.close()
+    assert len(got) == 6
+    for text, main, extractor in got:
+        assert template in text and extractor.startswith("generic@")
+        assert template not in main and "第" in main
