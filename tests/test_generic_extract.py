@@ -87,6 +87,8 @@ def test_title_loses_the_site_name():
     assert one_doc(news_page()).title == "网贷催收投诉增多 监管部门出手整治"
     assert clean_title("A股三大指数集体收涨_证券时报网") == "A股三大指数集体收涨"
     assert clean_title("央行发布新规 - 新华网") == "央行发布新规"
+    assert clean_title("武汉的声音：有英勇的你，才有英雄的城！-新华网") == "武汉的声音：有英勇的你，才有英雄的城！"
+    assert clean_title("2020-02-19 e-mail 通知") == "2020-02-19 e-mail 通知"
     # a logo heading that ends the <title> is the site name
     assert clean_title("土豆不“土” 土豆无“土” 松花江网", ["松花江网"]) == "土豆不“土” 土豆无“土”"
     # a headline the publisher wrote is kept whole, separators and all

@@ -19,7 +19,12 @@ from datetime import datetime
 
 from lendcorpus.pipelines.extract.dates import CHINA, parse_date
 
-_TITLE_SEP = re.compile(r"\s*(?:_+|\s[-|–—·:：]\s|--+|——|－|\s\|\s|\|)\s*")
+# separators between an article title and site/channel names: "_", " - ", "|", "--", "——", and a bare
+# "-" that touches a CJK character ("标题-新华网"; never "2020-02-19" or "e-mail"; a dash "—" inside
+# a Chinese title is punctuation, not a separator)
+_TITLE_SEP = re.compile(r"\s*(?:_+|\s[-|–—·:：]\s|--+|－|\s\|\s|\||(?<=[\u3000-\u9fff\uff00-\uffef])-(?=\S)|"
+                        r"(?<=\S)-(?=[\u3000-\u9fff\uff00-\uffef]))\s*")
+_CRUMB = re.compile(r"^\s*(当前位置|您的位置|你的位置|您现在的位置|位置)\s*[:：]|^\s*首页\s*[>»/]")
 _BRACKET_PREFIX = re.compile(r"^\s*(\[[^\]]{1,20}\]|【[^】]{1,20}】)\s*")
 _WS = re.compile(r"\s+")
 #: How far after the headline (characters of visible text) a news page prints its date.
@@ -134,7 +139,7 @@ def page_title(tree, meta: dict[str, str] | None = None, ld: list[dict] | None =
         for h in heads:
             if any(ln.startswith(h) for ln in lines):
                 return clean_title(h, heads)
-        if lines and len(lines[0]) <= 60 and not re.search(r"[。！？]", lines[0]):
+        if lines and len(lines[0]) <= 60 and not re.search(r"[。！？]", lines[0]) and not _CRUMB.match(lines[0]):
             return clean_title(lines[0], heads)
         return None
     return clean_title(raw, heads)
