@@ -2,9 +2,9 @@
 
 Order of trust for the date: structured data the publisher wrote for machines (JSON-LD
 ``datePublished``, ``article:published_time`` and similar meta tags), then a date the page shows
-next to a label (发布时间, 发表于, 时间: ...), then the first date with a time of day in the
-visible text, then the first date there, then htmldate (which also reads URLs and page
-structure). The time of day is kept whenever the evidence has one.
+next to a label (发布时间, 发表于, 时间: ...), then the first date just after the headline, then the
+first date with a time of day in the visible text, then the first date there, then htmldate
+(which also reads URLs and page structure). The time of day is kept whenever the evidence has one.
 
 Titles: the publisher's own headline (JSON-LD ``headline``, ``og:title``, ``<h1>``) when the
 ``<title>`` contains it, else the ``<title>`` without its site part ("…_证券时报网", "… - 新华网"),
@@ -19,7 +19,7 @@ from datetime import datetime
 
 from lendcorpus.pipelines.extract.dates import CHINA, parse_date
 
-# separators between an article title and site/channel names: "_", " - ", "|", "--", "——", and a bare
+# separators between an article title and site/channel names: "_", " - ", "|", "--", and a bare
 # "-" that touches a CJK character ("标题-新华网"; never "2020-02-19" or "e-mail"; a dash "—" inside
 # a Chinese title is punctuation, not a separator)
 _TITLE_SEP = re.compile(r"\s*(?:_+|\s[-|–—·:：]\s|--+|－|\s\|\s|\||(?<=[\u3000-\u9fff\uff00-\uffef])-(?=\S)|"
