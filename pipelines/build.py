@@ -235,7 +235,7 @@ class Build:
                     docs[d.doc_id] = self._doc_row(d, item, key)
             if ex.rows:
                 fill = {"archive_path": key, "archive_offset": item.offset, "fetched_at": _warc_time(item.date)}
-                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts") else (t, r)
+                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts", "forum_ads") else (t, r)
                             for t, r in ex.rows)
         stats.records += records
         stats.damaged += damaged
