@@ -29,10 +29,16 @@ from lendcorpus.crawler.runs import run_for
 logger = logging.getLogger(__name__)
 
 
-def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+#: Request headers that carry a user's credentials: never written to the archive.
+SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def _header_pairs(headers: Headers, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     pairs = []
     for key, values in headers.items():
         k = key.decode("latin-1")
+        if k.lower() in drop:
+            continue
         for v in values:
             pairs.append((k, v.decode("latin-1")))
     return pairs
@@ -151,7 +157,7 @@ class ArchiveMiddleware:
         ex = Exchange(
             url=request.url,
             method=request.method,
-            request_headers=_header_pairs(request.headers),
+            request_headers=_header_pairs(request.headers, SECRET_HEADERS),
             request_body=request.body or b"",
             status=status,
             response_headers=headers,
@@ -193,6 +199,35 @@ def _reason(exc: Exception) -> str:
     return "fetch_error_" + "".join(c for c in name if c.isalnum()).lower()
 
 
+class SessionCookieMiddleware:
+    """Add the user's session cookie to the requests that need a logged-in session.
+
+    A spider that offers one has a ``session_cookie`` property (e.g. ``LENDCORPUS_HEIMAO_COOKIE``)
+    and marks requests with ``meta['lc_session']``. The header is added here, at download time
+    (order 750: after Scrapy's CookiesMiddleware, which rebuilds the Cookie header from its jar),
+    so it is never in a request that Scrapy logs, persists in
+    JOBDIR or fingerprints; ``ArchiveMiddleware`` drops it from archived request headers.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request):
+        if not request.meta.get("lc_session"):
+            return None
+        cookie = getattr(self.crawler.spider, "session_cookie", "") or ""
+        if cookie:
+            request.headers[b"Cookie"] = cookie.encode("latin-1", "replace")
+            self.crawler.stats.inc_value("lendcorpus/session/requests")
+        else:
+            self.crawler.stats.inc_value("lendcorpus/session/anonymous")
+        return None
+
+
 class BlockBackoffMiddleware:
     """Back off when a source says we are blocked; stop the crawl when it keeps saying so.
 
@@ -228,6 +263,7 @@ class BlockBackoffMiddleware:
                 slot.delay = max(self.base_delay, slot.delay / 2)
             return response
         self.in_a_row += 1
+        self.crawler.stats.inc_value(f"lendcorpus/blocks/{blocked}")
         tries = request.meta.get("lc_block_tries", 0) + 1
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)

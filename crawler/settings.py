@@ -36,6 +36,7 @@ RETRY_TIMES = 2
 DOWNLOADER_MIDDLEWARES = {
     "lendcorpus.crawler.middlewares.BlockBackoffMiddleware": 30,
     "lendcorpus.crawler.middlewares.ArchiveMiddleware": 40,
+    "lendcorpus.crawler.middlewares.SessionCookieMiddleware": 750,  # after CookiesMiddleware (700), which rewrites the Cookie header
 }
 DOWNLOAD_HANDLERS = {
     "http": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
@@ -62,6 +63,9 @@ LENDCORPUS_STATE_DIR = os.environ.get("LENDCORPUS_STATE_DIR", "")  # default: <d
 # Where spiders keep high-water marks: empty = the JSON file under LENDCORPUS_STATE_DIR; a class
 # path with from_crawler/load/save otherwise (distributed crawls use the Redis store).
 LENDCORPUS_STATE_STORE = ""
+# 黑猫投诉's keyword search and company lists need a logged-in session: the Cookie header of the
+# user's own browser session (docs/sources/heimao.md). Never logged; stripped from the archive.
+LENDCORPUS_HEIMAO_COOKIE = os.environ.get("LENDCORPUS_HEIMAO_COOKIE", "")
 LENDCORPUS_BLOCK_RETRIES = 3
 LENDCORPUS_BLOCK_MAX_DELAY = 300.0
 

@@ -10,6 +10,14 @@ Parsing into rows happens in the build (``pipelines/extract/sources/heimao.py``)
     lendcorpus crawl heimao -a keywords=催收,暴力催收          # searches
     lendcorpus crawl heimao -a couids=5650743478 -a feed=1   # company lists, and the feed too
     lendcorpus crawl heimao -s LENDCORPUS_HEIMAO_SALT='...'             # when the site changes its salt
+    LENDCORPUS_HEIMAO_COOKIE='SUB=...' lendcorpus crawl heimao -a keywords=催收   # logged-in endpoints
+
+Keyword search and company lists answer 10005 without a logged-in session; the feed works
+anonymously. ``LENDCORPUS_HEIMAO_COOKIE`` (setting or environment variable) is a Cookie header
+copied from the user's own logged-in browser. It is added to those requests only, at download
+time (``SessionCookieMiddleware``), so it never sits in a request that is logged, persisted in
+``JOBDIR`` or fingerprinted, and the archive strips it from the request records it writes.
+HTTP 456 is how the site bans an IP: a block like 403/429 (back-off, then ``blocked_http_456``).
 """
 
 from __future__ import annotations
@@ -78,6 +86,8 @@ class HeimaoSpider(LendSpider):
     page_size = 10
     #: complaint pages mention 验证码 often; a captcha page never carries the complaint structure
     complaint_marker = b"ts-d-question"
+    #: 456 is the site's IP ban
+    block_statuses = (403, 429, 456)
 
     def __init__(self, *args, keywords: str | None = None, couids: str | None = None, feed: str | None = None,
                  max_pages: str | None = None, **kwargs):
@@ -91,6 +101,11 @@ class HeimaoSpider(LendSpider):
     @property
     def salt(self) -> str:
         return self.crawler.settings.get("LENDCORPUS_HEIMAO_SALT") or DEFAULT_SALT
+
+    @property
+    def session_cookie(self) -> str:
+        """The user's logged-in Cookie header for search and company lists ('' = anonymous)."""
+        return (self.crawler.settings.get("LENDCORPUS_HEIMAO_COOKIE") or "").strip()
 
     # -- requests ----------------------------------------------------------------------------
     def list_url(self, listing: Listing, page: int, ts: str | None = None, rs: str | None = None) -> str:
@@ -110,8 +125,10 @@ class HeimaoSpider(LendSpider):
                 f"&couid={quote(listing.value)}&type=1&page_size={size}&page={pg}")
 
     def _list_request(self, listing: Listing, page: int) -> scrapy.Request:
+        # search and company lists need a logged-in session: SessionCookieMiddleware adds it
         return scrapy.Request(self.list_url(listing, page), callback=self.parse_list,
-                              meta={"lc_kind": "api", "heimao_list": listing, "heimao_page": page})
+                              meta={"lc_kind": "api", "heimao_list": listing, "heimao_page": page,
+                                    "lc_session": listing.kind != "feed"})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for listing in self.listings:
@@ -151,6 +168,10 @@ class HeimaoSpider(LendSpider):
         if code != "0":
             why = {"10005": "signature refused or login needed; check LENDCORPUS_HEIMAO_SALT",
                    "10017": "anonymous page limit reached"}.get(code, str(status.get("msg", ""))[:80])
+            if code == "10005" and listing.kind != "feed":
+                why = ("login needed: keyword search and company lists need a logged-in session; set "
+                       "LENDCORPUS_HEIMAO_COOKIE (docs/sources/heimao.md)" if not self.session_cookie else
+                       "refused although a session cookie is set: it may have expired, or the salt changed")
             return self._stop(listing, page, f"heimao_{code}", True, why)
         data = result.get("data")
         items = None
