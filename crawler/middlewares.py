@@ -169,7 +169,9 @@ class ArchiveMiddleware:
             blocked=blocked,
         )
         try:
-            self.writer.write(ex)
+            path, offset, _ = self.writer.write(ex)
+            # where it went: drift reports name an archived example (crawler/drift.py)
+            request.meta["lc_archived"] = {"warc": Path(path).name, "offset": offset}
         except OSError as exc:  # full disk and friends: say so loudly; stop if it persists
             self.stats.inc_value("lendcorpus/archive/write_errors")
             self.failures_in_a_row += 1

@@ -163,6 +163,7 @@ class HeimaoSpider(LendSpider):
         result = doc.get("result") if isinstance(doc, dict) else None
         status = result.get("status") if isinstance(result, dict) else None
         if not isinstance(status, dict) or "code" not in status:
+            self.yielded("api", 0, response)  # a shape we do not know: drift, unless it is rare
             return self._stop(listing, page, "unexpected_envelope", True)
         code = str(status.get("code"))
         if code != "0":
@@ -178,7 +179,9 @@ class HeimaoSpider(LendSpider):
         if isinstance(data, dict):
             items = data.get("lists") if "lists" in data else data.get("complaints")
         if not isinstance(items, list):
+            self.yielded("api", 0, response)
             return self._stop(listing, page, "unexpected_envelope", True, "no lists/complaints")
+        self.yielded("api", len(items), response)
         if not items:
             return self._stop(listing, page, "empty_page", False)
         yield from self._follow_items(listing, page, items, data)
@@ -224,7 +227,10 @@ class HeimaoSpider(LendSpider):
         return scrapy.Request(url, callback=self.parse_complaint, meta={"lc_kind": "complaint", "heimao_sn": sn})
 
     def parse_complaint(self, response: Response) -> None:
-        if self.complaint_marker in response.body:
+        found = self.complaint_marker in response.body
+        if found or "页面不存在".encode() not in response.body:  # a missing page is not drift
+            self.yielded("complaint", int(found), response)
+        if found:
             self.count("pages/document")
         elif "页面不存在".encode() in response.body:
             self.count("rejects/page_not_found")

@@ -173,6 +173,7 @@ class LiuyanSpider(LendSpider):
             self._end(keyword, "missing_field", clean=False)
             return
         self.count("search/pages")
+        self.yielded("api", len(items), response)
         reached_known = False
         for item in items:
             tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
@@ -215,6 +216,7 @@ class LiuyanSpider(LendSpider):
             self._end(key, "missing_field", clean=False)
             return
         self.count("office/pages")
+        self.yielded("api", len(items), response)
         reached_known = False
         last = ""
         for item in items:
@@ -253,9 +255,11 @@ class LiuyanSpider(LendSpider):
             return
         data = payload.get("resultData")
         items = data.get("contentList") if isinstance(data, dict) else None
+        letter = isinstance(items, list) and any(isinstance(i, dict) and str(i.get("dataType")) == "1" for i in items)
+        self.yielded("complaint", int(letter), response)
         if not isinstance(items, list):
             self.count("rejects/missing_field")
-        elif not any(isinstance(i, dict) and str(i.get("dataType")) == "1" for i in items):
+        elif not letter:
             self.count("rejects/no_letter")
         else:
             self.count("pages/document")

@@ -74,6 +74,7 @@ class TiebaSpider(LendSpider):
         for reject in page.rejects:
             self.count(f"rejects/{reject.reason}")
         self.count(f"pages/forum_list_{page.layout}")
+        self.yielded("forum_list", len(page.threads), response)
         if page.ads:
             self.count("ads/forum_list", page.ads)
         if not page.threads:
@@ -121,6 +122,8 @@ class TiebaSpider(LendSpider):
             self.count("ads/thread", len(page.ads))  # ads, neither posts nor damage
         for reject in page.rejects:
             self.count(f"rejects/{reject.reason}")
+        if not page.deleted:
+            self.yielded("thread", len(page.floors), response)
         if page.deleted:
             self.count("rejects/thread_deleted")
             self._done(tid, replies, 1)

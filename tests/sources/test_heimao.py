@@ -604,6 +604,8 @@ def test_blocks_back_off_then_close_the_spider_and_are_rejected(tmp_path, site_c
         assert session["stats"][f"lendcorpus/blocks/{why}"] == 4
         blocked = [r for r in archived(archive / couid) if "/api/" in r.url]
         assert len(blocked) == 4 and all(r.warc_headers.get("X-Lendcorpus-Blocked") == why for r in blocked)
-    run_cli("build", env={"LENDCORPUS_HOME": str(tmp_path / "home")})
+    build = run_cli("build", env={"LENDCORPUS_HOME": str(tmp_path / "home")}, check=False)
+    # nothing but block pages: the build's drift check says so and exits 4
+    assert build.returncode == 4 and "blocked, or layout changed? heimao/block_page" in build.stderr
     rejects = Counter(query(tmp_path / "home" / "corpus.duckdb", "SELECT stage, reason FROM rejects"))
     assert rejects == Counter({("fetch", why): 4 for why in cases.values()})

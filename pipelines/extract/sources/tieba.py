@@ -47,6 +47,8 @@ _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 _FULL_TIME_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})")
 _DELETED_MARKERS = ("该贴已被删除", "该帖已被删除", "贴子已被删除")
 _THREAD_HREF_RE = re.compile(r"/p/(\d+)")
+#: the security-check page's title, whatever its size
+_BLOCK_MARKERS = ("百度安全验证".encode(),)
 #: Class names real floors carry. A token that starts like one of them but is none of them
 #: (``l_post_7fq2m``, ``j_l_post_k3x9q``) is the random suffix ad blocks wear.
 FLOOR_CLASSES = frozenset({"l_post", "l_post_bright", "j_l_post", "l_post_fold", "l_post_bright_fold"})
@@ -70,21 +72,24 @@ def page_type(url: str) -> str:
 def block_reason(url: str, body: bytes) -> str | None:
     """'block_page' when a list or thread page is the site's block page rather than content.
 
-    Short pages and pages without the list/post markup are blocks; a deleted thread's page
-    (full size, says so) and an empty forum (full size, empty ``#thread_list``) are not.
+    The security check (``百度安全验证``) and short pages without the list/post markup are blocks;
+    a deleted thread's page, an empty forum and a full-size page in a layout we do not know are
+    not (the last yields nothing and trips the drift alarms instead).
     """
     kind = page_type(url)
+    if kind == "other":
+        return None
+    if any(m in body[:20000] for m in _BLOCK_MARKERS):
+        return "block_page"
     if kind == "list":
-        if b'id="frslistcontent"' in body:
-            return None  # the mobile layout: a list, not a block
-        if len(body) < MIN_PAGE_BYTES or (b"j_thread_list" not in body and b'id="thread_list"' not in body):
-            return "block_page"
-    elif kind == "thread":
-        if b"l_post" in body:
-            return None
-        if len(body) < MIN_PAGE_BYTES or not any(m.encode() in body for m in _DELETED_MARKERS):
-            return "block_page"
-    return None
+        if b'id="frslistcontent"' in body or b"j_thread_list" in body or b'id="thread_list"' in body:
+            return None  # a list: PC or mobile layout
+    elif b"l_post" in body or any(m.encode() in body for m in _DELETED_MARKERS):
+        return None
+    # Neither markup. A short page is the site's block page; a full-size one is a page whose
+    # layout we no longer know: not a block (backing off would not help) but a page that yields
+    # nothing, which the drift alarms report as "layout changed?".
+    return "block_page" if len(body) < MIN_PAGE_BYTES else None
 
 
 # -- values ----------------------------------------------------------------------------------
