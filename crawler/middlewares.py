@@ -229,6 +229,18 @@ class SessionCookieMiddleware:
             self.crawler.stats.inc_value("lendcorpus/session/anonymous")
         return None
 
+    # Take it off again once the download is done, so a retry (a copy of this request that goes
+    # back through the scheduler, and JOBDIR if set) never carries it; it is added anew next time.
+    def process_response(self, request: Request, response: Response):
+        if request.meta.get("lc_session"):
+            request.headers.pop(b"Cookie", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception):
+        if request.meta.get("lc_session"):
+            request.headers.pop(b"Cookie", None)
+        return None
+
 
 class BlockBackoffMiddleware:
     """Back off when a source says we are blocked; stop the crawl when it keeps saying so.

@@ -609,3 +609,26 @@ def test_blocks_back_off_then_close_the_spider_and_are_rejected(tmp_path, site_c
     assert build.returncode == 4 and "blocked, or layout changed? heimao/block_page" in build.stderr
     rejects = Counter(query(tmp_path / "home" / "corpus.duckdb", "SELECT stage, reason FROM rejects"))
     assert rejects == Counter({("fetch", why): 4 for why in cases.values()})
+
+
+def test_session_cookie_is_added_at_download_time_and_taken_off_after():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from lendcorpus.crawler.middlewares import SessionCookieMiddleware
+    from lendcorpus.crawler.spiders.heimao import HeimaoSpider
+
+    crawler = get_crawler(HeimaoSpider, {"LENDCORPUS_HEIMAO_COOKIE": SESSION, "LENDCORPUS_STATE_DIR": "/nonexistent"})
+    crawler.spider = HeimaoSpider.from_crawler(crawler, keywords="催收")
+    mw = SessionCookieMiddleware.from_crawler(crawler)
+    search = Request("https://tousu.sina.com.cn/api/index/s?keywords=x", meta={"lc_session": True})
+    feed = Request("https://tousu.sina.com.cn/api/index/feed", meta={"lc_session": False})
+    for r in (search, feed):
+        assert mw.process_request(r) is None
+    assert search.headers.get("Cookie") == SESSION.encode() and feed.headers.get("Cookie") is None
+    mw.process_response(search, HtmlResponse(search.url, status=456, body=b"", request=search))
+    retry = search.replace(dont_filter=True)  # what the back-off sends back through the scheduler
+    assert search.headers.get("Cookie") is None and retry.headers.get("Cookie") is None
+    assert crawler.stats.get_value("lendcorpus/session/requests") == 1
+    assert SESSION not in repr(search) and SESSION not in str(crawler.stats.get_stats())
