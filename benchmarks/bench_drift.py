@@ -59,6 +59,38 @@ def main() -> None:
     for mode in MODES:
         med = statistics.median(rates[mode])
         print(f"{mode:8} median {med:6.0f} pages/s  ratio to off {med / base:.2f}")
+    # The loopback crawl is latency-bound, so also time one suite run in this process and put it
+    # next to the per-page time of Scrapy's fastest case (BRIEF: ~500 pages/s on one core).
+    per_run = suite_seconds()
+    print(f"one DriftMonitorSuite run (Spidermon): median {per_run * 1e3:.2f} ms; every 25 responses that is "
+          f"{per_run / 25 * 1e3:.3f} ms per page, {per_run / 25 / (1 / 500):.1%} of a 2 ms page")
+
+
+def suite_seconds(runs: int = 200) -> float:
+    """Median wall time of one drift suite run over a crawl's worth of stats."""
+    import time
+
+    from scrapy.utils.test import get_crawler
+    from spidermon.contrib.scrapy.runners import SpiderMonitorRunner
+
+    from lendcorpus.crawler.monitors import DriftMonitorSuite
+    from lendcorpus.crawler.spiders.tieba import TiebaSpider
+
+    crawler = get_crawler(TiebaSpider, {"LENDCORPUS_STATE_DIR": tempfile.mkdtemp()})
+    spider = TiebaSpider.from_crawler(crawler)
+    crawler.spider = spider
+    for kind, pages, items in (("thread", 400, 9000), ("forum_list", 8, 380)):
+        crawler.stats.set_value(f"lendcorpus/yield/{kind}/pages", pages)
+        crawler.stats.set_value(f"lendcorpus/yield/{kind}/items", items)
+    crawler.stats.set_value("response_received_count", 420)
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        SpiderMonitorRunner(spider=spider).run(DriftMonitorSuite(crawler=crawler), stats=crawler.stats.get_stats(),
+                                               stats_history=[], crawler=crawler, spider=spider,
+                                               sc_spider_name=spider.name, job=None)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
 
 
 if __name__ == "__main__":
