@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seed", "push a spider's start requests into a Redis frontier for distributed workers"),
     "status": ("status", "show a distributed crawl: queue, in flight, workers, pages/s, rejects"),
     "build": ("build", "load archived responses into the DuckDB corpus (idempotent)"),
+    "drift": ("drift", "check page yields per spider and page kind: did a source's layout change? (exit 4)"),
     "sql": ("sql", "run a read-only SQL query against the corpus"),
     "replay": ("replay", "serve the recorded-shape fixtures of the real sources on loopback"),
     "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),

@@ -67,7 +67,13 @@ def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict
         crawlers[name] = crawler
         process.crawl(crawler, **(spider_args or {}))
     process.start()
-    return {name: (c.stats.get_value("finish_reason") or "unknown") for name, c in crawlers.items()}
+    reasons = {}
+    for name, c in crawlers.items():
+        reason = c.stats.get_value("finish_reason") or "unknown"
+        if c.stats.get_value("lendcorpus/drift/alarms") and "layout_changed" not in reason:
+            reason += "_layout_changed"  # finished, but the close-time drift check raised an alarm
+        reasons[name] = reason
+    return reasons
 
 
 def run(args: argparse.Namespace) -> int:
@@ -118,4 +124,9 @@ def run(args: argparse.Namespace) -> int:
     bad = {n: r for n, r in reasons.items() if r != "finished"}
     for n, r in reasons.items():
         print(f"{n}: {r}", file=sys.stderr)
+    if any("layout_changed" in r for r in bad.values()):
+        from lendcorpus.crawler.drift import EXIT_LAYOUT_CHANGED
+
+        print("layout changed? see the report above and drift.json in the run folder", file=sys.stderr)
+        return EXIT_LAYOUT_CHANGED
     return 0 if not bad else 1
