@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "search": ("search", "full-text search of the corpus (Chinese, offline), ranked with snippets"),
     "dedup": ("dedup", "cluster exact and near-duplicate documents of a JSONL file (same code as the build)"),
     "redact": ("redact", "scrub personal data (phones, ID/card numbers, names, addresses...) from text or JSONL"),
+    "cycle": ("cycle", "the periodic job: crawl, build, and cut a release when this month's is missing"),
     "release": ("release", "cut a versioned, scrubbed open-dataset release (Parquet + card), or verify one"),
     "report": ("report", "write an HTML report with charts (platforms, months, practices, sources, dedup, rejects)"),
 }
