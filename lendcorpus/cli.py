@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "redact": ("redact", "scrub personal data (phones, ID/card numbers, names, addresses...) from text or JSONL"),
     "cycle": ("cycle", "the periodic job: crawl, build, and cut a release when this month's is missing"),
     "release": ("release", "cut a versioned, scrubbed open-dataset release (Parquet + card), or verify one"),
+    "serve": ("serve", "browse, search and read the corpus in a web browser, each document traced to its archived page"),
     "report": ("report", "write an HTML report with charts (platforms, months, practices, sources, dedup, rejects)"),
 }
 
