@@ -52,6 +52,7 @@ class Explorer:
         self.show_personal = show_personal
         self.archive_root = Path(archive_root) if archive_root else default_archive()
         self.mask = render.masker(show_personal)
+        self._facets: dict = {}
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.globals.update(mask=self.mask, show_personal=show_personal, fmt_time=_fmt_time,
@@ -103,7 +104,8 @@ class Explorer:
             page = 1
         f = queries.Filters(q=qp.get("q", "")[:200], page=page,
                             **{k: qp.get(k, "")[:100] for k in queries.FACETS})
-        result = queries.search(con, f)
+        st = _stat(self.db)
+        result = queries.search(con, f, facet_cache=self._facets, corpus_version=st)
         names = queries.names(con)
 
         def url(**change) -> str:
@@ -220,6 +222,16 @@ class Explorer:
             return read_record(path, offset), None
         except Exception as exc:  # noqa: BLE001 - a damaged record is shown as such, not a 500
             return None, f"the record at {archive_path}:{offset} could not be read ({type(exc).__name__})"
+
+
+def _stat(path: Path) -> tuple:
+    """What identifies a version of the corpus file (a build changes its size or time)."""
+    try:
+        st = os.stat(path)
+        wal = Path(str(path) + ".wal")
+        return (st.st_mtime_ns, st.st_size, os.stat(wal).st_mtime_ns if wal.exists() else 0)
+    except OSError:
+        return (0, 0, 0)
 
 
 def _mtime(path: Path) -> float:

@@ -41,22 +41,24 @@ def _tables(con) -> set[str]:
     return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
 
 
-def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str]]:
-    """A query of (doc_id, cluster, score, ...) for every document matching the words and filters."""
+def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str], bool]:
+    """A query of narrow rows (doc_id, ..., cluster, canonical, copies) for every document matching
+    the words and filters; the last value says whether words were given."""
     from lendcorpus.pipelines.search_index import scored_sql, simplified, tokens
 
     params: dict = {}
     words = [simplified(w) for w in f.q.split() if w.strip()]
     toks = list(dict.fromkeys(t for w in words for t in tokens(w)))
+    cols = "d.doc_id, d.source, d.kind, d.title, d.published_at"
     if toks and "search_postings" in tables:
         params["terms"] = toks
-        source = (f"(SELECT d.*, sc.score FROM ({scored_sql('$terms', 'true')}) sc "
+        source = (f"(SELECT {cols}, sc.score FROM ({scored_sql('$terms', 'true')}) sc "
                   "JOIN search_docs s USING (docid) JOIN documents d ON d.doc_id = s.doc_id)")
     elif f.q.strip():
         params["like"] = f"%{f.q.strip()}%"  # an index-less corpus still answers, slower
-        source = "(SELECT d.*, 1.0 AS score FROM documents d WHERE coalesce(d.text_simplified, d.text) LIKE $like)"
+        source = f"(SELECT {cols}, 1.0 AS score FROM documents d WHERE coalesce(d.text_simplified, d.text) LIKE $like)"
     else:
-        source = "(SELECT d.*, 0.0 AS score FROM documents d)"
+        source = f"(SELECT {cols}, 0.0 AS score FROM documents d)"
     where = []
     for name in ("source", "kind"):
         if getattr(f, name):
@@ -73,54 +75,83 @@ def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str]]:
         where.append("strftime(b.published_at AT TIME ZONE 'UTC', '%Y-%m') = $month")
     if f.relevant in ("yes", "no"):
         where.append("coalesce(t.relevant, false)" if f.relevant == "yes" else "NOT coalesce(t.relevant, false)")
-    dedup = "dedup_members" in tables
+    dedup = "dedup_members" in tables and "dedup_clusters" in tables
     sql = f"""
         SELECT b.doc_id, b.source, b.kind, b.title, b.published_at, b.score,
                coalesce(t.relevant, false) AS relevant, coalesce(t.platforms, []) AS platforms,
                coalesce(t.practices, []) AS practices,
-               {"coalesce(m.cluster_id, b.doc_id)" if dedup else "b.doc_id"} AS cluster
+               {"coalesce(m.cluster_id, b.doc_id)" if dedup else "b.doc_id"} AS cluster,
+               {"coalesce(m.is_canonical, true)" if dedup else "true"} AS canonical,
+               {"coalesce(c.members, 1)" if dedup else "1"} AS copies
         FROM {source} b LEFT JOIN document_tags t ON t.doc_id = b.doc_id
-        {"LEFT JOIN dedup_members m ON m.doc_id = b.doc_id" if dedup else ""}
+        {"LEFT JOIN dedup_members m ON m.doc_id = b.doc_id LEFT JOIN dedup_clusters c ON c.cluster_id = m.cluster_id"
+         if dedup else ""}
         {"WHERE " + " AND ".join(where) if where else ""}"""
-    return sql, params, words
+    return sql, params, words, bool(f.q.strip())
 
 
-def search(con, f: Filters, page_size: int = PAGE_SIZE) -> SearchResult:
-    """One hit per dedup cluster (its best-scoring copy, with the number of copies), facet counts
-    over the clusters that match, newest first when there are no words."""
+_FACET_SQL = """
+    SELECT 'source', source, count(*) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'kind', kind, count(*) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'platform', p, count(*) FROM (SELECT unnest(platforms) AS p FROM {src}) GROUP BY 2
+    UNION ALL SELECT 'practice', p, count(*) FROM (SELECT unnest(practices) AS p FROM {src}) GROUP BY 2
+    UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(*) FROM {src}
+              WHERE published_at IS NOT NULL GROUP BY 2
+    UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(*) FROM {src} GROUP BY 2
+    UNION ALL SELECT '_total', '', count(*) FROM {src}"""
+
+
+def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None = None,
+           corpus_version: object = None) -> SearchResult:
+    """One hit per dedup cluster with its number of copies, and facet counts over the clusters that
+    match. With words or filters: each cluster's best-scoring matching copy (the matches are kept in
+    a temporary table, so scoring runs once for the hits and the facets), best first, or newest
+    first without words. With neither: each cluster's canonical member, newest first; "copies"
+    then counts the cluster's members, otherwise its matching members."""
     from lendcorpus.commands.search import snippet
 
     tables = _tables(con)
-    base, params, words = _base_sql(f, tables)
-    clusters = f"""
-        WITH base AS MATERIALIZED ({base}),
-        ranked AS (SELECT *, row_number() OVER (PARTITION BY cluster ORDER BY score DESC, doc_id) AS rk,
-                          count(*) OVER (PARTITION BY cluster) AS copies FROM base)
-        SELECT * EXCLUDE (rk) FROM ranked WHERE rk = 1"""
-    order = "score DESC, doc_id" if f.q.strip() else "published_at DESC NULLS LAST, doc_id"
+    base, params, words, ranked = _base_sql(f, tables)
     offset = max(0, f.page - 1) * page_size
-    rows = con.execute(f"{clusters} ORDER BY {order} LIMIT {int(page_size)} OFFSET {int(offset)}", params).fetchall()
-    facet_sql = f"""
-        WITH c AS MATERIALIZED ({clusters})
-        SELECT 'source', source, count(*) FROM c GROUP BY 2
-        UNION ALL SELECT 'kind', kind, count(*) FROM c GROUP BY 2
-        UNION ALL SELECT 'platform', p, count(*) FROM (SELECT unnest(platforms) AS p FROM c) GROUP BY 2
-        UNION ALL SELECT 'practice', p, count(*) FROM (SELECT unnest(practices) AS p FROM c) GROUP BY 2
-        UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(*) FROM c
-                  WHERE published_at IS NOT NULL GROUP BY 2
-        UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(*) FROM c GROUP BY 2
-        UNION ALL SELECT '_total', '', count(*) FROM c"""
+    cols = ["doc_id", "source", "kind", "title", "published_at", "score", "relevant", "platforms", "practices",
+            "cluster", "copies"]
+    select = ", ".join(cols)
+    order = "score DESC, doc_id" if ranked else "published_at DESC NULLS LAST, doc_id"
+    if ranked or f.active():
+        # a filter may leave out a cluster's canonical member: collapse what matched instead
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _explorer_matches AS {base}", params)
+        try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _explorer_clusters AS SELECT * EXCLUDE (rk, copies), "
+                        "n AS copies FROM (SELECT *, row_number() OVER (PARTITION BY cluster ORDER BY score DESC, "
+                        "doc_id) AS rk, count(*) OVER (PARTITION BY cluster) AS n FROM _explorer_matches) WHERE rk = 1")
+            rows = con.execute(f"SELECT {select} FROM _explorer_clusters ORDER BY {order} "
+                               f"LIMIT {int(page_size)} OFFSET {int(offset)}").fetchall()
+            facet_rows = con.execute(_FACET_SQL.format(src="_explorer_clusters")).fetchall()
+        finally:
+            con.execute("DROP TABLE IF EXISTS _explorer_clusters")
+            con.execute("DROP TABLE IF EXISTS _explorer_matches")
+    else:
+        src = f"(SELECT * FROM ({base}) WHERE canonical)"
+        rows = con.execute(f"SELECT {select} FROM {src} ORDER BY published_at DESC NULLS LAST, doc_id "
+                           f"LIMIT {int(page_size)} OFFSET {int(offset)}", params).fetchall()
+        # the whole corpus's facets change only when a build changes the corpus: kept per version
+        key = ("browse", corpus_version)
+        facet_rows = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
+        if facet_rows is None:
+            facet_rows = con.execute(f"WITH c AS MATERIALIZED ({src}) " + _FACET_SQL.format(src="c"),
+                                     params).fetchall()
+            if facet_cache is not None and corpus_version is not None:
+                facet_cache.clear()
+                facet_cache[key] = facet_rows
     facets: dict[str, list[tuple[str, int]]] = {k: [] for k in FACETS}
     total = 0
-    for facet, value, n in con.execute(facet_sql, params).fetchall():
+    for facet, value, n in facet_rows:
         if facet == "_total":
             total = n
         else:
             facets[facet].append((value, n))
     for k, values in facets.items():
         values.sort(key=lambda v: (v[0] if k == "month" else -v[1], v[0]), reverse=(k == "month"))
-    cols = ["doc_id", "source", "kind", "title", "published_at", "score", "relevant", "platforms", "practices",
-            "cluster", "copies"]
     hits = [dict(zip(cols, r)) for r in rows]
     bodies = dict(con.execute("SELECT doc_id, coalesce(text_simplified, text) FROM documents "
                               "WHERE doc_id IN (SELECT unnest(?))", [[h["doc_id"] for h in hits]]).fetchall()) \
