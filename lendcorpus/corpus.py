@@ -10,7 +10,9 @@ and is recorded in ``_migrations`` with its checksum (sqlite-utils style).
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,16 +64,62 @@ def _explain_lock(db: Path, exc: Exception) -> CorpusError:
     )
 
 
-def connect_write(db: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open the corpus for writing and bring its schema up to date."""
+#: How long a writer waits for readers (the explorer, a `sql` query) to let go of the file.
+LOCK_WAIT_SECONDS = float(os.environ.get("LENDCORPUS_LOCK_WAIT", "30"))
+
+
+def intent_file(db: Path | str) -> Path:
+    """A writer waiting for the file announces itself here, so that polite readers (the explorer)
+    stop opening the corpus until it got in; without it a busy reader could starve the build."""
+    db = Path(db)
+    return db.with_name(db.name + ".writer-waiting")
+
+
+def writer_waiting(db: Path | str) -> bool:
+    """Whether a live process is waiting to write ``db``."""
+    f = intent_file(db)
+    try:
+        pid = int(f.read_text(encoding="ascii").strip() or "0")
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # a writer that died waiting: stale
+    except PermissionError:
+        pass
+    return True
+
+
+def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the corpus for writing and bring its schema up to date.
+
+    While another process holds the file, wait up to ``wait`` seconds (``$LENDCORPUS_LOCK_WAIT``,
+    default 30) with an intent file telling polite readers to stand back; then give up with
+    ``CorpusInUse``."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+    intent = None
     try:
-        con = duckdb.connect(str(db))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise _explain_lock(db, exc) from None
-        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+        while True:
+            try:
+                con = duckdb.connect(str(db))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    raise _explain_lock(db, exc) from None
+                if intent is None:
+                    intent = intent_file(db)
+                    intent.write_text(str(os.getpid()), encoding="ascii")
+                time.sleep(0.05)
+    finally:
+        if intent is not None:
+            intent.unlink(missing_ok=True)
     migrate(con)
     from lendcorpus.analysis import create_views
 

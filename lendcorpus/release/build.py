@@ -58,6 +58,7 @@ class ReleaseOptions:
     row_group_rows: int = ROW_GROUP_ROWS
     workers: int = 0  # 0 = one per CPU for big tables, inline for small ones
     progress: bool = False
+    csv: bool = False  # a CSV copy beside each Parquet shard
 
 
 @dataclass
@@ -135,12 +136,19 @@ def make_release(db: Path | str, version: str, out: Path | str, opts: ReleaseOpt
             results.append(res)
             _log(opts, f"  {spec.name}: {res.rows} rows, {len(res.files)} file(s) in {time.perf_counter() - t0:.1f}s")
         _check_takedowns_absent(tmp, results, takedowns)
+        if opts.csv:
+            from lendcorpus.release.csvcopy import write_csv_copy
+
+            for res in results:
+                for f in res.files:
+                    write_csv_copy(f)
         context = docs.collect_context(con, results, snapshot)
         changes = docs.compare_with_previous(tmp, results, previous, takedowns)
         con.close()
         con = None
         (tmp / "CHANGELOG.md").write_text(docs.changelog(version, results, changes, removed), encoding="utf-8")
         (tmp / "DICTIONARY.md").write_text(docs.dictionary(), encoding="utf-8")
+        (tmp / "LICENSE.md").write_text(docs.license_text(), encoding="utf-8")
         (tmp / "README.md").write_text(docs.dataset_card(version, results, context, opts), encoding="utf-8")
         manifest = _manifest(tmp, version, results, snapshot, takedowns, removed, opts, previous)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
@@ -361,7 +369,7 @@ def _manifest(tmp: Path, version: str, results: list[TableResult], snapshot: dic
         if previous else None,
         "corpus_snapshot": snapshot,
         "tools": tool_versions(),
-        "options": {"relevant_only": opts.relevant_only, "rows_per_shard": opts.rows_per_shard,
+        "options": {"relevant_only": opts.relevant_only, "rows_per_shard": opts.rows_per_shard, "csv": opts.csv,
                     "row_group_rows": opts.row_group_rows,
                     "parquet": {k: v for k, v in PARQUET_OPTIONS.items()}},
         "takedowns": {"entries": len(takedowns), "ids_sha256": takedown_digest(takedowns),

@@ -22,7 +22,8 @@ def takedown_hits(root: Path, ids: set[str]) -> list[str]:
     hits = set()
     for spec in TABLES:
         for f in sorted((Path(root) / "data").glob(f"{spec.name}-*.parquet")):
-            cols = [c for c in (spec.id_column, "thread_id", "member_ids", "canonical_doc_id")
+            cols = [c for c in dict.fromkeys((spec.id_column, "complaint_id", "thread_id", "member_ids",
+                                              "canonical_doc_id"))
                     if c in spec.schema.names]
             t = pq.read_table(f, columns=cols)
             for name in cols:
