@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from lendcorpus.pipelines.redact.detectors import PLACEHOLDERS, Finding, find
 
 #: Bump when a detector changes what it finds: releases record it in their manifest.
-REDACTOR_VERSION = "redact@1"
+REDACTOR_VERSION = "redact@2+gate@1"
 
 _HANDLE_MIN = 2  # a one-character handle would erase ordinary words
 
