@@ -1,8 +1,8 @@
 """The release's final gate: a second personal-data detector, independent of the scrubber's.
 
 A gate that re-runs the scrubber's own detectors cannot catch what they miss, so this one shares
-no detection code with ``detectors``: it folds the text with Unicode NFKC (fine here: the gate
-only reads, it never rewrites), maps Chinese numerals with its own table, joins digits across
+no detection code with ``detectors``: it folds full-width forms with Unicode NFKC (fine here:
+the gate only reads, it never rewrites), maps Chinese numerals with its own table, joins digits across
 separators, and then asks
 
 - Google's libphonenumber (the ``phonenumbers`` port) whether a phone-shaped digit string is a
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
-from lendcorpus.pipelines.redact.policy import PUBLIC_NUMBER, is_thing_id
+from lendcorpus.pipelines.redact.policy import IPV4, PUBLIC_NUMBER, is_thing_id
 
 #: Bump when what the gate flags changes (recorded in release manifests with the redactor version).
 GATE_VERSION = "gate@1"
@@ -38,11 +39,16 @@ _NUMERALS = str.maketrans({
 })
 _PLACEHOLDER = re.compile(r"\[(?:手机号|座机号|身份证号|银行卡号|邮箱|QQ号|微信号|姓名|地址|车牌号|用户名)\]")
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+", re.I)
-_ZERO_LETTER = re.compile(r"(?<=\d)[Oo]+(?=\d)")
+_ZERO_LETTER = re.compile(r"\d[Oo]+(?=\d)")  # leading lookbehinds are tried at every position: slow
 _WORD_START = re.compile("[一二三四五六七八九](?=[\u4e00-\u9fff])(?![零〇一二三四五六七八九壹贰叁肆伍陆柒捌玖幺])")
+_HAS_NUMERAL = re.compile("[零〇○◯一二三四五六七八九壹贰貳叁參叄弎肆伍陆陸柒捌玖幺①②③④⑤⑥⑦⑧⑨⓪弌弍]+")
+_QQ_HINT = re.compile(r"[Qq扣抠球企]")
+_DIGIT = re.compile(r"\d")
+_WIDE = re.compile("[\uff01-\uff5e\u3000]+")
+_WX_HINT = re.compile(r"[微威薇维卫徽绿VvWw]")
 _AREA = re.compile(r"\((0\d{2,3})\)\s?(?=\d)")
-_JOIN = re.compile(r"(?<=\d)[\s.\-_·•~/—–‐‑‒・]{1,3}(?=\d)")
-_NUMBER = re.compile(r"(?<!\d)\+?\d{5,}(?:[Xx](?![A-Za-z]))?")
+_JOIN = re.compile(r"(\d)[\s.\-_·•~/—–‐‑‒・]{1,3}(?=\d)")
+_NUMBER = re.compile(r"\+?\d{5,}(?:[Xx](?![A-Za-z]))?")  # greedy: never starts inside a run of 5+
 _PHONE_OK = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _ID_CUE = re.compile(r"(?:身份证|证件|身份号)\S{0,3}$")
 
@@ -73,11 +79,23 @@ _NOT_NAME_WORDS = {"高中", "马上", "江苏", "江西", "黄金", "周末", "
                    "严重", "武汉", "温州", "顾客", "孙子", "钱包", "陆续", "申请", "汤圆", "程序", "谢谢", "龙头", "史上"}
 
 
+def _zero(t: str) -> str:
+    return _ZERO_LETTER.sub(lambda m: m.group()[0] + "0" * (len(m.group()) - 1), t) if ("O" in t or "o" in t) else t
+
+
+def _narrow(text: str) -> str:
+    # Full-width ASCII forms (Ｑ１２＠：) and the ideographic space, as NFKC folds them; the rest of
+    # the text is left alone (NFKC over whole texts costs as much as all the scanning).
+    return _WIDE.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text) if _WIDE.search(text) else text
+
+
 def _fold(t: str) -> str:
-    t = t.translate(_NUMERALS)
-    return _ZERO_LETTER.sub(lambda m: "0" * len(m.group()), t)
+    if _HAS_NUMERAL.search(t):
+        t = _HAS_NUMERAL.sub(lambda m: m.group().translate(_NUMERALS), t)
+    return _zero(t)
 
 
+@lru_cache(maxsize=4096)
 def _phone(digits: str) -> bool:
     national = digits
     for prefix in ("+86", "0086", "86"):
@@ -110,10 +128,10 @@ def _number_kind(d: str, before: str) -> str | None:
         return "id_number"
     if 16 <= len(plain) <= 19:
         return "card_number"
-    if 7 <= len(d) <= 15 and _phone(d):
-        return "phone"
     if len(plain) == 11 and plain[0] == "1" and plain[1] in "3456789":
-        return "phone"  # unassigned prefixes are still a person's number to the scrubber
+        return "phone"  # by shape: unassigned prefixes are still a person's number to the scrubber
+    if 7 <= len(d) <= 15 and (plain[0] in "08" or d[0] == "+") and _phone(d):
+        return "phone"  # fixed lines (0 + area code) and +86 forms: libphonenumber decides
     return None
 
 
@@ -159,24 +177,31 @@ def gate_scan(text: str | None) -> dict[str, int]:
     """
     if not text:
         return {}
-    plain = _URL.sub(" ", _PLACEHOLDER.sub(" ", unicodedata.normalize("NFKC", text)))
+    plain = _URL.sub(" ", _PLACEHOLDER.sub(" ", _narrow(text)))
+    if plain.count(".") >= 3:
+        plain = IPV4.sub(" ", plain)
     plain = _AREA.sub(r"\1", plain)  # (010)66660000 → 01066660000
-    t = _JOIN.sub("", _fold(plain))  # 138.1234.5678, 1 3 3 1 …: separators between digits go
+    t = _JOIN.sub(r"\1", _fold(plain))  # 138.1234.5678, 1 3 3 1 …: separators between digits go
     counts: dict[str, int] = {}
-    if any(c.isdigit() for c in t):
+    if _DIGIT.search(t):
         _numbers(t, counts)
         # a numeral that starts the next word (13800138000一直 → …0001直) hides a number: look again without
-        for variant in (_ZERO_LETTER.sub(lambda m: "0" * len(m.group()), plain), _fold(_WORD_START.sub(" ", plain))):
+        variants = []
+        if _HAS_NUMERAL.search(plain):
+            variants.append(_zero(plain))
+            if _WORD_START.search(plain):
+                variants.append(_fold(_WORD_START.sub(" ", plain)))
+        for variant in variants:
             more: dict[str, int] = {}
-            _numbers(_JOIN.sub("", variant), more)
+            _numbers(_JOIN.sub(r"\1", variant), more)
             for k, v in more.items():
                 counts[k] = max(counts.get(k, 0), v)
-    for rx, kind in ((_QQ, "qq"), (_WX, "wechat")):
-        n = len(rx.findall(t))
+    for rx, hint, kind in ((_QQ, _QQ_HINT, "qq"), (_WX, _WX_HINT, "wechat")):
+        n = len(rx.findall(t)) if hint.search(t) else 0
         if n:
             counts[kind] = counts.get(kind, 0) + n
     if "@" in t or "at" in t.lower() or "#" in t or "艾特" in t or "圈" in t:
-        n = len(_EMAIL.findall(t)) or len(_EMAIL_PLAIN.findall(t))
+        n = len(_EMAIL.findall(t)) or (len(_EMAIL_PLAIN.findall(t)) if "@" in t else 0)
         if n:
             counts["email"] = counts.get("email", 0) + n
     _names(plain, counts)
