@@ -351,11 +351,11 @@ def find(text: str) -> list[Finding]:
             if id_shape_ok(raw) and not _in_spans(m.start(), urls) and not is_thing_id(_before(s, m.start())):
                 add(m.start(), m.end(), "id_card")
         if _QQ_HINT.search(s):
-            for m in QQ_RE.finditer(s):
+            for m in _scan(QQ_RE, _QQ_AT, s):
                 if not _in_spans(m.start(), urls):
                     add(m.start(1), m.end(1), "qq")
     if _WX_HINT.search(s):
-        for m in WECHAT_RE.finditer(s):
+        for m in _scan(WECHAT_RE, _WX_AT, s):
             if not _in_spans(m.start(), urls):
                 add(m.start(1), m.end(1), "wechat")
     if has_digit:
@@ -382,7 +382,7 @@ def find(text: str) -> list[Finding]:
         for m in PLATE_RE.finditer(text):
             if not _in_spans(m.start(), urls):
                 add(m.start(), m.end(), "plate")
-    for m in NAME_RE.finditer(text):
+    for m in _scan(NAME_RE, _NAME_AT, text):
         add(m.start(1), m.end(1), "name")
     for m in NAME_TIGHT_RE.finditer(text):
         if m.group(1)[:2] not in _NOT_NAMES:
@@ -435,6 +435,23 @@ def _classify_run(text: str, s: str, m: re.Match, add) -> None:
 
 
 _DIGIT_RE = re.compile(r"\d")
+# Where a match can start (its first character): scanning only there is 3-10x faster than finditer
+# for patterns that begin with alternations and lookbehinds, which the regex engine tries everywhere.
+_QQ_AT = re.compile(r"[Qq扣抠球企加+]")
+_WX_AT = re.compile(r"[微威薇维卫徽绿VvWw加+]")
+_NAME_AT = re.compile(r"[姓真名我本联收借持户开债欠当担催业]")
+
+
+def _scan(rx: re.Pattern, at: re.Pattern, s: str):
+    """``rx.finditer(s)`` for a pattern whose matches start with a character of ``at``."""
+    pos = 0
+    for c in at.finditer(s):
+        if c.start() < pos:
+            continue
+        m = rx.match(s, c.start())
+        if m:
+            yield m
+            pos = m.end() if m.end() > m.start() else m.start() + 1
 # Cheap searches that tell when a costly pattern cannot match (most text has no cue at all).
 _QQ_HINT = re.compile(r"[Qq扣抠球企]")
 _WX_HINT = re.compile(r"[微威薇维卫徽绿VvWw]")

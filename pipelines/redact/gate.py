@@ -44,22 +44,27 @@ _WORD_START = re.compile("[一二三四五六七八九](?=[\u4e00-\u9fff])(?![�
 _HAS_NUMERAL = re.compile("[零〇○◯一二三四五六七八九壹贰貳叁參叄弎肆伍陆陸柒捌玖幺①②③④⑤⑥⑦⑧⑨⓪弌弍]+")
 _QQ_HINT = re.compile(r"[Qq扣抠球企]")
 _DIGIT = re.compile(r"\d")
-_WIDE = re.compile("[\uff01-\uff5e\u3000]+")
+_WIDE = re.compile("[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a\uff20\u3000\uff1a\uff08\uff09\uff0e\uff0d\uff3f\uff0b]+")
+_NUMERAL_CHARS = "零〇○◯一二三四五六七八九壹贰貳叁參叄弎肆伍陆陸柒捌玖幺①②③④⑤⑥⑦⑧⑨⓪弌弍"
+_NUM_SEQ = re.compile(f"[{_NUMERAL_CHARS}0-9](?:[ .\\-_·]{{0,2}}[{_NUMERAL_CHARS}0-9]){{4,}}")
 _WX_HINT = re.compile(r"[微威薇维卫徽绿VvWw]")
 _AREA = re.compile(r"\((0\d{2,3})\)\s?(?=\d)")
-_JOIN = re.compile(r"(\d)[\s.\-_·•~/—–‐‑‒・]{1,3}(?=\d)")
+_JOIN = re.compile(r"(\d)[\s.\-_·•~/—–‐‑‒・．－]{1,3}(?=\d)")
 _NUMBER = re.compile(r"\+?\d{5,}(?:[Xx](?![A-Za-z]))?")  # greedy: never starts inside a run of 5+
 _PHONE_OK = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 _ID_CUE = re.compile(r"(?:身份证|证件|身份号)\S{0,3}$")
 
-_QQ = re.compile(r"(?:(?:(?<![a-z])qq(?![a-z])|扣扣|抠抠|球球|企鹅)(?:号码|号|群号|群)*[\s:=是为]*"
-                 r"|(?<![a-z])q(?:号码|号)*\s*:\s*|(?:加|\+)\s*q(?![a-z])(?:号码|号)*[\s:=是为]*)\d{5,12}(?!\d)", re.I)
-_WX = re.compile(
-    r"(?:微信|威信|薇信|维信|卫星|徽信|微心|微芯|v信|绿泡泡|绿色泡泡|(?<![a-z])(?:wechat|weixin|vx|wx)"
-    r"|(?:加我?|\+)\s*(?:v|[微薇威卫])|(?<![a-z])v(?=\s*:)|[微薇威卫](?=\s*:))"
-    r"(?:号码|号|账号|id)*\s*[:=是为]?\s*(?:[a-z][\w-]{5,19}|\d{6,12})(?![\w-])", re.I)
+# Cue scanners run on lower-cased text as two steps: find a cue (plain alternations, which the regex
+# engine scans quickly), then match what follows it. A Latin cue must not continue a word.
+_QQ_CUE = re.compile(r"qq|扣扣|抠抠|球球|企鹅|q")
+_QQ_TAIL = re.compile(r"(?:号码|号|群号|群)*[\s:=是为]*\d{5,12}(?!\d)")
+_WX_CUE = re.compile(r"微信|威信|薇信|维信|卫星|徽信|微心|微芯|v信|绿泡泡|绿色泡泡|wechat|weixin|vx|wx|[v微薇威卫]")
+# A one-character cue (q, v, 微, 薇 …) counts only after 加/+ or before a colon.
+_ADD_BEFORE = re.compile(r"(?:加我?|\+)\s*$")
+_COLON_AFTER = re.compile(r"(?:号码|号)*\s*:")
+_WX_TAIL = re.compile(r"(?:号码|号|账号|id)*\s*[:=是为]?\s*(?:[a-z][\w-]{5,19}|\d{6,12})(?![\w-])")
 _EMAIL = re.compile(
-    r"[a-z0-9][\w.%+-]{0,63}\s*(?:@|\(at\)|\[at\]|\{at\}|<at>|艾特|圈a|#|\sat\s)\s*[a-z0-9-]+"
+    r"[a-z0-9][\w.%+-]{0,63}\s*(?:@|[(（]at[)）]|\[at\]|\{at\}|<at>|艾特|圈a|#|\sat\s)\s*[a-z0-9-]+"
     r"(?:\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|点|\sdot\s)\s*[a-z0-9-]+)*"
     r"\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|点|\sdot\s)\s*(?:com|cn|net|org|edu|gov|cc|info|me|io|co|top|vip|hk|tw|xyz)(?![a-z])",
     re.I)
@@ -90,8 +95,9 @@ def _narrow(text: str) -> str:
 
 
 def _fold(t: str) -> str:
+    # numerals only where five or more digits/numerals run together: 一万二, 三个月 stay words
     if _HAS_NUMERAL.search(t):
-        t = _HAS_NUMERAL.sub(lambda m: m.group().translate(_NUMERALS), t)
+        t = _NUM_SEQ.sub(lambda m: m.group().translate(_NUMERALS), t)
     return _zero(t)
 
 
@@ -170,6 +176,21 @@ def _names(t: str, counts: dict[str, int]) -> None:
             counts["name"] = counts.get("name", 0) + 1
 
 
+def _cued(low: str, cue: re.Pattern, tail: re.Pattern) -> int:
+    n = 0
+    for m in cue.finditer(low):
+        a = m.start()
+        if m.end() - a == 1 and not (_ADD_BEFORE.search(low, max(0, a - 4), a) or _COLON_AFTER.match(low, m.end())):
+            continue
+        if low[a].isascii() and a > 0 and low[a - 1].isascii() and low[a - 1].isalpha():
+            continue  # inside a Latin word
+        if low[m.end() - 1] == "q" and m.end() < len(low) and low[m.end()].isascii() and low[m.end()].isalpha():
+            continue  # q/qq followed by more letters
+        if tail.match(low, m.end()):
+            n += 1
+    return n
+
+
 def gate_scan(text: str | None) -> dict[str, int]:
     """``{kind: count}`` of personal data the gate still sees in ``text``; ``{}`` when clean.
 
@@ -177,7 +198,9 @@ def gate_scan(text: str | None) -> dict[str, int]:
     """
     if not text:
         return {}
-    plain = _URL.sub(" ", _PLACEHOLDER.sub(" ", _narrow(text)))
+    plain = _PLACEHOLDER.sub(" ", _narrow(text))
+    if "://" in plain or "www." in plain:
+        plain = _URL.sub(" ", plain)
     if plain.count(".") >= 3:
         plain = IPV4.sub(" ", plain)
     plain = _AREA.sub(r"\1", plain)  # (010)66660000 → 01066660000
@@ -196,10 +219,13 @@ def gate_scan(text: str | None) -> dict[str, int]:
             _numbers(_JOIN.sub(r"\1", variant), more)
             for k, v in more.items():
                 counts[k] = max(counts.get(k, 0), v)
-    for rx, hint, kind in ((_QQ, _QQ_HINT, "qq"), (_WX, _WX_HINT, "wechat")):
-        n = len(rx.findall(t)) if hint.search(t) else 0
-        if n:
-            counts[kind] = counts.get(kind, 0) + n
+    low = None
+    for cue, tail, hint, kind in ((_QQ_CUE, _QQ_TAIL, _QQ_HINT, "qq"), (_WX_CUE, _WX_TAIL, _WX_HINT, "wechat")):
+        if hint.search(t):
+            low = low if low is not None else t.lower()
+            n = _cued(low, cue, tail)
+            if n:
+                counts[kind] = counts.get(kind, 0) + n
     if "@" in t or "at" in t.lower() or "#" in t or "艾特" in t or "圈" in t:
         n = len(_EMAIL.findall(t)) or (len(_EMAIL_PLAIN.findall(t)) if "@" in t else 0)
         if n:
