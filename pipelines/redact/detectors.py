@@ -437,9 +437,11 @@ def _classify_run(text: str, s: str, m: re.Match, add) -> None:
 _DIGIT_RE = re.compile(r"\d")
 # Where a match can start (its first character): scanning only there is 3-10x faster than finditer
 # for patterns that begin with alternations and lookbehinds, which the regex engine tries everywhere.
-_QQ_AT = re.compile(r"[Qq扣抠球企加+]")
-_WX_AT = re.compile(r"[微威薇维卫徽绿VvWw加+]")
-_NAME_AT = re.compile(r"[姓真名我本联收借持户开债欠当担催业]")
+_QQ_AT = re.compile(r"[Qq扣抠球企]|[加+](?=\s*[Qq])")
+_WX_AT = re.compile(r"微信|威信|薇信|维信|卫星|徽信|微心|微芯|[Vv]信|绿泡泡|绿色泡泡|[wW][eE]|[VvWw][Xx]|[加+](?=我?\s*[Vv微薇威卫])"
+                    r"|[Vv微薇威卫](?=\s*[:：])")
+_NAME_AT = re.compile(r"姓名|真实姓名|名字|我叫|本人|名叫|联系人|收件人|借款人|收款人|持卡人|户名|开户名|债务人|欠款人|当事人"
+                      r"|担保人|催收员|业务员|我是")
 
 
 def _scan(rx: re.Pattern, at: re.Pattern, s: str):
