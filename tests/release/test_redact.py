@@ -131,3 +131,16 @@ def test_recall_and_must_keep_floors():
     assert r["kept_rate"] >= 0.98
     assert r["gate_recall"] >= 0.95
     assert r["gate_false_refusals"] == 0
+
+
+def test_cli_check_reports_kinds_never_values(tmp_path):
+    f = tmp_path / "in.txt"
+    f.write_text("涉诉金额5000元\n有事加V：zhaoliu99详谈\n号码一三八一二三四五六七八\n", encoding="utf-8")
+    proc = run_cli("redact", "--check", str(f), check=False)
+    assert proc.returncode == 1
+    assert "line 2: gate-wechat×1, wechat×1" in proc.stdout and "line 3: gate-phone×1, mobile×1" in proc.stdout
+    assert "line 1" not in proc.stdout and "zhaoliu99" not in proc.stdout and "一三八" not in proc.stdout
+    clean = tmp_path / "clean.txt"
+    clean.write_text("有事加V：[微信号]详谈\n投诉编号17390396995\n", encoding="utf-8")
+    proc = run_cli("redact", "--check", str(clean), check=False)
+    assert proc.returncode == 0 and proc.stdout.strip() == "clean"
