@@ -189,9 +189,9 @@ NAME_RE = re.compile(
     _NAME_CUES + r"\s*((?:" + _SURNAMES_2 + rf"|[{_SURNAMES_1}])" + _GIVEN + "(?:" + _GIVEN + ")?)"
 )
 # Surnames that are also everyday words at the start of a phrase (应该, 和, 于是, 常常, 时候, 明天,
-# 文件, 成为, 全部, 关于, 向, 万一, 方便, 白天, 安全, 高于, 单位, 路上, 解决, 车贷, 连续, 简单, 师傅…):
+# 文件, 成为, 全部, 关于, 向, 万一, 方便, 白天, 安全, 单位, 路上, 解决, 车贷, 连续, 简单, 师傅, 施加, 包括…):
 # not taken as a surname without a separator.
-_AMBIGUOUS_SURNAMES = "应和于常时明文成全关向万方白安单路解车连简师商查麻池司农管谷曲古党宫费项华盛童毕季成石金"
+_AMBIGUOUS_SURNAMES = "应和于常时明文成全关向万方白安单路解车连简师商查麻池司农管谷曲古党宫费项华盛童毕季成石金施包"
 _SURNAMES_TIGHT = "".join(c for c in _SURNAMES_1 if c not in _AMBIGUOUS_SURNAMES)
 #: Two-character words that start with a surname: never a name after a cue without separator.
 _NOT_NAMES = frozenset((
@@ -209,7 +209,8 @@ _NOT_NAMES = frozenset((
     "林某 罗某 郑某 梁某 谢某 宋某 唐某 许某 韩某 杜某 叶某 程某 苏某 钱某 姜某 蔡某 蒋某 潘某 余某 冯某 邓某 曹某 陆某 "
     "金某 石某 廖某 邹某 熊某 江某 白某 夏某 方某 贾某 田某 董某 彭某 曾某 肖某 袁某 于某 高某 马路 黄牛 李先 王先 张先 "
     "刘先 陈先 杨先 赵先 吴先 周先 徐先 孙先 朱先 胡先 郭先 何先 林先 罗先 郑先 梁先 谢先 宋先 唐先 许先 韩先 "
-    "武警 江湖 湖南 云南 贵州 福建 海南 曹操 孔子 孟子 毛病 姚明 秦朝 殷勤 谷歌 苏宁 宋江 郭德 戴着 吴江 徐汇"
+    "武警 江湖 湖南 云南 贵州 福建 海南 曹操 孔子 孟子 毛病 姚明 秦朝 殷勤 谷歌 苏宁 宋江 郭德 戴着 吴江 徐汇 "
+    "苗族 黎族 彝族 侗族 满族 汤药 罗列 杜撰 陆地 陈述 邓某"
 ).split())
 NAME_TIGHT_RE = re.compile(
     r"(?:联系人|紧急联系人|收件人|借款人|收款人|持卡人|户名|开户名|债务人|欠款人|当事人|担保人|催收员|业务员|我是|本人是)"
