@@ -2,13 +2,15 @@
 
 A gate that re-runs the scrubber's own detectors cannot catch what they miss, so this one shares
 no detection code with ``detectors``: it folds full-width forms with Unicode NFKC (fine here:
-the gate only reads, it never rewrites), maps Chinese numerals with its own table, joins digits across
-separators, and then asks
+the gate only reads, it never rewrites), maps runs of Chinese numerals with its own table, joins
+digits across separators, and then runs
 
-- Google's libphonenumber (the ``phonenumbers`` port) whether a phone-shaped digit string is a
-  valid Chinese mobile or fixed-line number (toll-free, shared-cost and premium lines are public);
-- a generic scanner of long digit strings: 15 or 18 characters with a birth date → ID number,
-  16–19 digits → card number, whatever the checksums say;
+- Google's libphonenumber (the ``phonenumbers`` port) on 0-prefixed and +86 numbers and on a
+  mobile glued to other digits: valid Chinese fixed-line or mobile numbers are hits (toll-free,
+  shared-cost and premium lines are public);
+- a generic scanner of long digit strings: 11 digits 1[3-9]… → phone (by shape: an unassigned
+  prefix is still someone's number to a reader), 15 or 18 characters with a birth date → ID
+  number, 16–19 digits → card number, whatever the checksums say;
 - cue scanners: any handle or number after a QQ/WeChat cue word or homophone, any e-mail-like
   shape (@, ＠, (at), " at … dot "), a name-like token after a name cue.
 
