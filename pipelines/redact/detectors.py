@@ -112,7 +112,6 @@ def shadow(text: str) -> str:
 
 
 # Patterns below run on the shadow: digits and letters are ASCII, ＠ is @, full-width brackets are ASCII.
-_D = "[0-9]"
 _NOT_ALNUM_BEFORE = r"(?<![0-9A-Za-z_])"
 _NOT_ALNUM_AFTER = r"(?![0-9A-Za-z_])"
 #: What people put between digits to dodge filters: spaces, dots, dashes, slashes, middle dots.
