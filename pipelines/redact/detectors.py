@@ -141,13 +141,13 @@ MOBILE_RE = re.compile(
     _NOT_ALNUM_BEFORE
     + r"(?:(?:\+|00)?86[ -]?|\(\+?86\)[ -]?)?"
     + r"1[3-9]\d(?:\d{8}|[ -]\d{4}[ -]\d{4}|\d{4}[ -]\d{4}|[ -]\d{8})"
-    + _NOT_ALNUM_AFTER
+    + r"(?![0-9])"  # letters may follow: 13800138000QQ同号
 )
 LANDLINE_RE = re.compile(
     _NOT_ALNUM_BEFORE
     + r"(?:(?:(?:\+|00)86[ -]?(?:\(0?\d{2,3}\)|0?\d{2,3})|\(0\d{2,3}\)|0\d{2,3})[ -]?)"
     + r"[1-9]\d{2,3}[ -]?\d{4}(?:[ -]?(?:转|ext\.?|-)\s?\d{1,5})?"
-    + _NOT_ALNUM_AFTER
+    + r"(?![0-9])"
 )
 #: A run of digits with separators between them (138.1234.5678, 1 3 3 1 …, 6222-0000-…).
 DIGIT_RUN_RE = re.compile(r"\d(?<![0-9]\d)(?:" + _SEP + r"{0,3}\d)*(?:" + _SEP + r"{0,2}[Xx](?![A-Za-z]))?")
@@ -161,8 +161,9 @@ _WX_LONG = (r"(?:微信|威信|薇信|维信|卫星|徽信|微心|微芯|V信|v�
             r"wechat|WeChat|Wechat|WECHAT|weixin|Weixin|VX|Vx|vX|vx|WX|Wx|wx))")
 # One-character homophones (加V, 薇：, 威：) count only after 加/+ or before a colon.
 _WX_SHORT = r"(?:(?:加我?|\+)\s*(?:[Vv]|[微薇威卫])|(?<![A-Za-z])[Vv](?=\s*[:：])|[微薇威卫](?=\s*[:：]))"
-_WX_HANDLE = (r"([A-Za-z][-_A-Za-z0-9]{5,19}|1[3-9]\d(?:" + _SEP + r"{0,3}\d){8}|[1-9](?:" + _SEP + r"{0,3}\d){5,11})"
-              r"(?![-_A-Za-z0-9])")
+# A handle longer than WeChat's 20 characters is cut at 20 rather than left whole (something is glued to it).
+_WX_HANDLE = (r"([A-Za-z][-_A-Za-z0-9]{5,19}|1[3-9]\d(?:" + _SEP + r"{0,3}\d){8}(?!\d)"
+              r"|[1-9](?:" + _SEP + r"{0,3}\d){5,11}(?!\d))")
 # A Latin cue may be glued to the handle (wxabc123, 加Vchenchen88): the handle still needs 6+ characters.
 WECHAT_RE = re.compile(r"(?:" + _WX_LONG + "|" + _WX_SHORT + r")(?:号码|号|账号|ID|id)*\s*(?:是|为|[:：=])?\s*" + _WX_HANDLE)
 
@@ -296,6 +297,8 @@ def classify_number(digits: str, before: str) -> str | None:
         return "bank_card"  # by shape: Luhn fails on typos and deliberate changes alike
     if digits[0] == "0" and digits[1] != "0" and 10 <= n <= 12:
         return "landline"
+    if 7 <= n <= 8 and _AREA_BEFORE.search(before):
+        return "landline"  # (023)85397132 with something glued after it
     if 7 <= n <= 12 and _PHONE_CUES.search(before):
         return "mobile" if digits[0] == "1" else "landline"
     return None
@@ -399,6 +402,8 @@ def _classify_run(text: str, s: str, m: re.Match, add) -> None:
     """Split a digit run at its separators; take the longest window of groups, leftmost first, that
     has a personal number's shape (so a date before a phone does not hide the phone)."""
     groups = [(g.start() + m.start(), g.end() + m.start(), g.group()) for g in _GROUP_RE.finditer(m.group())]
+    if _CN_ANY_RE.search(text, m.start(), m.end()):
+        groups = _split_script(text, s, groups)
     i = 0
     while i < len(groups):
         hit = None
@@ -425,8 +430,8 @@ def _classify_run(text: str, s: str, m: re.Match, add) -> None:
                     break
         if hit:
             start = groups[i][0]
-            if hit[1] == "mobile":
-                p = _CC_BEFORE.search(s, max(0, start - 8), start)
+            if hit[1] in ("mobile", "landline"):
+                p = (_CC_BEFORE if hit[1] == "mobile" else _AREA_BEFORE).search(s, max(0, start - 8), start)
                 start = p.start() if p else start
             add(start, hit[2], hit[1])
             i = hit[0] + 1
@@ -434,7 +439,22 @@ def _classify_run(text: str, s: str, m: re.Match, add) -> None:
             i += 1
 
 
+def _split_script(text: str, s: str, groups: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Also split where digits turn into Chinese numerals or back: 卡号6226…2657二〇二三年 glues a date
+    to a card number; the windows then still find the card (and 135一二三四5678 still joins up)."""
+    out = []
+    for a, b, _ in groups:
+        st = a
+        for k in range(a + 1, b):
+            if (text[k] in _CN_DIGITS) != (text[k - 1] in _CN_DIGITS):
+                out.append((st, k, s[st:k]))
+                st = k
+        out.append((st, b, s[st:b]))
+    return out
+
+
 _DIGIT_RE = re.compile(r"\d")
+_AREA_BEFORE = re.compile(r"\(0\d{2,3}\)\s?$")
 # Where a match can start (its first character): scanning only there is 3-10x faster than finditer
 # for patterns that begin with alternations and lookbehinds, which the regex engine tries everywhere.
 _QQ_AT = re.compile(r"[Qq扣抠球企]|[加+](?=\s*[Qq])")

@@ -64,7 +64,7 @@ _WX_CUE = re.compile(r"微信|威信|薇信|维信|卫星|徽信|微心|微芯|v
 # A one-character cue (q, v, 微, 薇 …) counts only after 加/+ or before a colon.
 _ADD_BEFORE = re.compile(r"(?:加我?|\+)\s*$")
 _COLON_AFTER = re.compile(r"(?:号码|号)*\s*:")
-_WX_TAIL = re.compile(r"(?:号码|号|账号|id)*\s*[:=是为]?\s*(?:[a-z][\w-]{5,19}|\d{6,12})(?![\w-])")
+_WX_TAIL = re.compile(r"(?:号码|号|账号|id)*\s*[:=是为]?\s*(?:[a-z][a-z0-9_-]{5,19}(?![a-z0-9_-])|\d{6,12}(?!\d))")
 _EMAIL = re.compile(
     r"[a-z0-9][\w.%+-]{0,63}\s*(?:@|[(（]at[)）]|\[at\]|\{at\}|<at>|艾特|圈a|#|\sat\s)\s*[a-z0-9-]+"
     r"(?:\s*(?:\.|\(dot\)|\[dot\]|\{dot\}|点|\sdot\s)\s*[a-z0-9-]+)*"
