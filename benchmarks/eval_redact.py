@@ -75,6 +75,22 @@ def timed(fn, texts, repeat: int) -> float:
     return statistics.median(rates)
 
 
+def consistency(examples: list[dict], n: int = 6000, seed: int = 3) -> tuple[int, int]:
+    """Refusals of the release path on sentences glued together without separators (a stress test)."""
+    import random
+
+    from lendcorpus.pipelines.redact import scrub
+    from lendcorpus.release.scrubbing import final_gate
+
+    r = random.Random(seed)
+    base = [e["text"] for e in examples]
+    refused = 0
+    for _ in range(n):
+        t = "".join(r.choice(base) for _ in range(r.randint(2, 5)))
+        refused += bool(final_gate(scrub(t)[0]))
+    return refused, n
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
@@ -97,6 +113,9 @@ def main() -> None:
     print(f"gate alone, raw text (sentences seen):  {full['gate_recall']:.4f} ({full['gate_seen']}/{full['gate_examples']})")
     print(f"gate after scrubbing: false refusals {full['gate_false_refusals']}, leaks it caught "
           f"{full['leaks_gate_caught']}, leaks missed by both {full['leaks_missed_by_both']}")
+    glued = consistency(examples)
+    print(f"scrub then final gate on {glued[1]:,} random concatenations of 2–5 labelled sentences: "
+          f"{glued[0]} refused (the scrubber left something the gate or its own re-scan still sees)")
     base = None if args.no_baseline else load_baseline()
     if base is not None:
         r1, k1 = recall_with(base.find, examples)

@@ -123,7 +123,7 @@ def _plant_after_writing(release: Path, dest: Path, sentence: str) -> str:
     return victim
 
 
-@pytest.mark.parametrize("idx", [1, 6, 9, 12, 14])  # Chinese numerals, 加V, "at … dot", 我是王五, ID bad checksum
+@pytest.mark.parametrize("idx", [1, 6, 9, 12, 13, 14])  # numerals, 加V, at…dot, 我是王五, bad ID check, bad Luhn
 def test_verify_refuses_a_form_planted_after_writing(planted_release, tmp_path, idx):
     kind, sentence, value = PLANTED[idx]
     victim = _plant_after_writing(planted_release, tmp_path / "tampered", sentence)
