@@ -112,8 +112,9 @@ def dataset_card(version: str, results, context: dict, opts) -> str:
         f"Corpus snapshot: {snap['documents']:,} documents, last built {snap['last_built_at']}, schema "
         f"migration {snap['schema_version']}.",
     ]
-    ev = evaluate(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / "labelled.jsonl")["all"] \
-        if (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / "labelled.jsonl").exists() else None
+    sets = [Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / f
+            for f in ("labelled.jsonl", "obfuscated.jsonl")]
+    ev = evaluate([f for f in sets if f.exists()])["all"] if any(f.exists() for f in sets) else None
     totals: dict[str, int] = {}
     for r in results:
         for k, v in r.redactions.items():

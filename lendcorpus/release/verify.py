@@ -38,8 +38,8 @@ def takedown_hits(root: Path, ids: set[str]) -> list[str]:
 
 def verify_release(root: Path | str, takedown_files: tuple[Path, ...] | None = None) -> list[str]:
     """Problems found (empty list = the release is sound)."""
-    from lendcorpus.pipelines.redact import scan
     from lendcorpus.release.build import sha256_file
+    from lendcorpus.release.scrubbing import final_gate
     from lendcorpus.release.takedowns import TAKEDOWNS_FILE, load_takedowns
 
     root = Path(root)
@@ -95,7 +95,7 @@ def verify_release(root: Path | str, takedown_files: tuple[Path, ...] | None = N
                 last_id = i
             for col in spec.gate_columns:
                 for rid, v in zip(ids, t.column(col).to_pylist()):
-                    found = scan(v) if v else {}
+                    found = final_gate(v) if isinstance(v, str) else {}
                     if found:
                         problems.append(f"{path}: {rid} {col} still holds personal data "
                                         f"({', '.join(f'{k}×{n}' for k, n in sorted(found.items()))})")
