@@ -17,6 +17,7 @@ from typing import Any
 
 from . import decode, gaps, language, mojibake, pinyin, script, unicode_clean
 from .base import Repair
+from .charclass import CharCounts
 
 TRANSFORMS = (mojibake.STEP, unicode_clean.STEP, pinyin.STEP)
 ATTRIBUTES = (gaps.STEP, script.STEP, language.STEP)
@@ -110,8 +111,9 @@ def normalize_text(text: str) -> Normalized:
         current = res.text
 
     attrs: dict[str, Any] = {}
+    counts = CharCounts(current)  # one pass over the final text, shared by script and lang
     for astep in ATTRIBUTES:
-        attrs.update(astep.annotate(current))
+        attrs.update(astep.annotate(current) if astep is gaps.STEP else astep.annotate(current, counts))
     found_gaps = attrs.get("gaps", [])
     if len(found_gaps) > MAX_GAPS:
         flags.append({"step": gaps.NAME, "kind": "gaps-truncated", "start": 0, "end": 0, "count": len(found_gaps)})

@@ -87,13 +87,14 @@ class PinyinStep:
         flags: list[dict] = []
         if has_bracket:
             for m in _BRACKET_RE.finditer(text):
-                start = m.start()
+                start, end = m.span()
                 prev = text[start - 1] if start else ""
-                if prev and _HAN_CHAR_RE.match(prev):
+                if prev and ("\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf"
+                             or "\uf900" <= prev <= "\ufaff"):  # _HAN, compared without a regex call
                     if is_reading(prev, m.group(1)):
-                        repairs.append(Repair(NAME, start, m.end(), m.group(), ""))
+                        repairs.append(Repair(NAME, start, end, text[start:end], ""))
                 elif _has_tone(m.group(1)):
-                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": m.end()})
+                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
         if has_orphan_mark and (")" in text or "）" in text):
             for m in _ORPHAN_RE.finditer(text):
                 if _has_tone(m.group(1)):
