@@ -22,7 +22,7 @@ from .charclass import HAN_SIMP, HAN_TRAD, CharCounts
 _U32 = "I" if array("I").itemsize == 4 else "L"
 
 NAME = "script"
-VERSION = 1
+VERSION = 2  # 2: Big5 level-1 characters (台, 里, 吃, 群...) are no longer Simplified-only evidence
 OPENCC_CONFIG = "t2s"
 
 _HAN_RUNS_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -50,6 +50,19 @@ def converter(config: str = OPENCC_CONFIG):
     return opencc.OpenCC(config)
 
 
+def _big5_frequent(ch: str) -> bool:
+    """In Big5's frequently used block (level 1, A440-C67E): an everyday Traditional character.
+
+    63 characters that OpenCC s2t would change are also ordinary Traditional characters there
+    (台 of 台灣, 裡's partner 里 of 公里, 吃, 群, 于, 后, 并...): Taiwan and Hong Kong text uses them
+    all the time, so they say nothing about Simplified script."""
+    try:
+        b = ch.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(b) == 2 and b"\xa4\x40" <= b <= b"\xc6\x7e"
+
+
 @lru_cache(maxsize=1)
 def _script_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     chars = [chr(o) for o in range(0x4E00, 0xA000)] + [chr(o) for o in range(0x3400, 0x4DC0)]
@@ -57,7 +70,7 @@ def _script_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     simp = converter("t2s").convert(joined).split("\n")
     trad = converter("s2t").convert(joined).split("\n")
     trad_only = [c for c, s in zip(chars, simp) if s != c]
-    simp_only = [c for c, s, t in zip(chars, simp, trad) if s == c and t != c]
+    simp_only = [c for c, s, t in zip(chars, simp, trad) if s == c and t != c and not _big5_frequent(c)]
     return (
         re.compile("[" + "".join(trad_only) + "]"),
         re.compile("[" + "".join(simp_only) + "]"),

@@ -131,3 +131,18 @@ def test_one_pass_counts_on_the_seeds(seeds):
         han, trad, simp, per_script = _old_counts(text)
         assert (c.han, c[HAN_TRAD], c[HAN_SIMP]) == (han, trad, simp), name
         assert _language._counts_dict(c) == per_script, name
+
+
+def test_taiwan_sentences_with_tai_and_li_are_traditional():
+    """台 and 里 are everyday Traditional characters (台灣, 公里); they used to count as Simplified."""
+    for text in ("我住在台灣，家裡有三個人。", "這裡的台灣人說話很客氣", "台中市政府表示，颱風明天登陸。",
+                 "網貸平台的催收每天打電話到我家裡", "回台灣以後，我們在那裡見面"):
+        assert normalize_text(text).script == "hant", text
+    assert normalize_text("这里的台湾人说话很客气").script == "hans"
+
+
+def test_real_taiwan_lines_are_hant(shared, evalmod):
+    r = evalmod.eval_taiwan_script(shared)
+    assert sum(r["labels"].values()) >= 900
+    assert r["labels"].get("hant", 0) >= 0.99 * sum(r["labels"].values()), r
+    assert r["with_tai_li"] == {"hant": sum(r["with_tai_li"].values())}, r
