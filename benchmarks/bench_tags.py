@@ -7,7 +7,8 @@ are, "unpunctuated" with every clause break replaced by a space (one clause as l
 the shape that made the old matcher quadratic). The old matcher is the frozen copy in
 tests/practices_reference.py; it is run only up to --old-max characters (it would take hours on
 20M). Also times the whole tagging of a document (platforms + practices + relevance) as the tag
-pass does it. CPU seconds of this process (time.process_time), medians of the repeats, one process: the machine is shared, so wall time would measure the neighbours.
+pass does it. CPU seconds of this process (time.process_time), medians of the repeats, one
+process: the machine is shared, so wall time would also measure the neighbours.
 """
 
 from __future__ import annotations
