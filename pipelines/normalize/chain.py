@@ -15,6 +15,8 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from . import decode, gaps, language, mojibake, pinyin, script, unicode_clean
 from .base import Repair
 from .charclass import CharCounts
@@ -34,6 +36,15 @@ CHAIN_VERSION = "+".join(
         (language.NAME, language.VERSION),
     )
 )
+
+#: Arrow types of ``Normalized.repairs`` and ``Normalized.gaps`` for callers that store them as
+#: list<struct> columns instead of JSON strings: ``pa.array(n.repairs, type=REPAIRS_ARROW_TYPE)``.
+#: On seed-like documents (~37 repairs each) that costs ~18 µs a document against ~58 µs for
+#: json.dumps plus loading the strings (docs/normalize.md).
+REPAIRS_ARROW_TYPE = pa.list_(pa.struct([("step", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                                         ("before", pa.string()), ("after", pa.string()), ("note", pa.string())]))
+GAPS_ARROW_TYPE = pa.list_(pa.struct([("kind", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                                      ("context", pa.string())]))
 
 #: at most this many gap annotations per document (a page of spaced-out characters is one finding)
 MAX_GAPS = 5000
