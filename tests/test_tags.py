@@ -318,3 +318,14 @@ def test_relevance_precision_on_real_offtopic_pages():
     assert scores["heldout test + off-topic"].recall >= 0.91  # 0.917 before and after relevance@3
     assert scores["off-topic pages"].fp <= 1
     assert scores["finance pages"].tn >= 10 and scores["finance pages"].fp == 0
+
+
+def test_taggers_survive_pickling_for_worker_processes(real_texts):
+    """The build runs taggers in worker processes: a pickled tagger tags exactly as the original."""
+    import pickle
+
+    tagger, matcher = PracticeTagger(), PlatformMatcher()
+    tagger2, matcher2 = pickle.loads(pickle.dumps(tagger)), pickle.loads(pickle.dumps(matcher))
+    joined = "\n".join(real_texts)
+    assert _as_tuples(tagger2.find(joined)) == _as_tuples(tagger.find(joined))
+    assert matcher2.find(joined) == matcher.find(joined)
