@@ -33,6 +33,9 @@ TOP_PLATFORMS = 20
 TREND_PLATFORMS = 5
 TOP_REJECTS = 20
 DPI = 110
+#: matplotlib settings under which every string is drawn as written: no mathtext (a reject reason
+#: or a name with two `$` would be parsed as TeX, and an odd one crashes the report), no LaTeX.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 @dataclass
@@ -522,7 +525,7 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *, db_labe
         "rejects": lambda: _chart_rejects(data["rejects"], lab),
     }
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.spines.top": False,
-          "axes.spines.right": False}
+          "axes.spines.right": False, **LITERAL_TEXT}
     missing = 0
     with rc_context(rc), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
