@@ -3,7 +3,8 @@
 Ends with a one-screen summary per spider (pages, archived, rejects by reason, blocks, run folder)
 and an exit code a script can act on: 0 every spider finished and fetched something, 1 a spider
 stopped early (blocked, archive unwritable, shut down), 5 nothing could be fetched (every request
-failed: refused, timed out, DNS...). The distributed codes are in docs/distributed.md.
+failed: refused, timed out, DNS...), 7 a distributed worker gave up on an unreachable Redis, 8 Redis
+came back without the crawl (docs/distributed.md, "Redis outages").
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from pathlib import Path
 #: exit codes (README "Exit codes")
 EXIT_STOPPED = 1
 EXIT_NOTHING_FETCHED = 5
+EXIT_REDIS_UNAVAILABLE = 7
+EXIT_REDIS_DATA_LOST = 8
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -144,6 +147,14 @@ def verdict(outcomes: dict[str, dict], distributed: bool = False) -> tuple[int, 
     stopped = [n for n, o in outcomes.items() if o["reason"] != "finished"]
     blocked = [n for n, o in outcomes.items() if o["blocked"]]
     empty = [n for n, o in outcomes.items() if fetched_nothing(o)]
+    redis = {o["reason"] for o in outcomes.values()} & {"redis_unavailable", "redis_data_lost"}
+    if "redis_data_lost" in redis:
+        return EXIT_REDIS_DATA_LOST, ("Redis came back without this crawl (no persistence, flushed or evicted): "
+                                      "re-seed with `lendcorpus seed --fresh`; archived pages are not fetched again")
+    if redis:
+        return EXIT_REDIS_UNAVAILABLE, ("Redis did not answer within LENDCORPUS_REDIS_OUTAGE_MAX: start this worker "
+                                        "again with the same --worker-id once Redis is back; nothing is lost if "
+                                        "Redis persists its data (docs/distributed.md)")
     if outcomes and len(blocked) == len(outcomes):
         return EXIT_STOPPED, "every spider was blocked: nothing more can be fetched now; resume later with --job"
     if stopped:
