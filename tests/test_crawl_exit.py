@@ -57,3 +57,22 @@ def test_a_good_crawl_exits_0_with_the_same_summary(tmp_path, replay):
     text = _summary(proc.stderr)
     assert "jiedai_baike: finished · pages" in text and "(usable 0)" not in text
     assert "documents 0" not in text and text.rstrip().endswith("ok (exit 0)")
+    assert "robots_forbidden 1" in text
+
+
+def test_failed_fetch_is_not_a_capture_for_replay_tools(tmp_path, replay):
+    """A page refused by robots.txt (or timed out) is archived as a WARC `metadata` record of
+    `application/warc-fields`: pywb's indexer leaves such records out, so the refusal is not replayed
+    as a 200 page (as JSON it was; checked by hand with pywb 2.10, docs/architecture.md). lendcorpus
+    still reads the reason and the build still counts the reject."""
+    from lc_testkit import archived, query
+
+    home = tmp_path / "home"
+    run_cli("crawl", "jiedai_baike", "--replay", replay.address, *FAST, env={"LENDCORPUS_HOME": str(home)})
+    failed = [r for r in archived(home / "archive") if r.rec_type == "metadata"]
+    assert {r.error for r in failed} >= {"robots_forbidden"}
+    for r in failed:
+        assert r.warc_headers["Content-Type"] == "application/warc-fields" and r.status is None
+        assert r.body.decode().startswith(f"fetch-error: {r.error}\r\n")
+    run_cli("build", env={"LENDCORPUS_HOME": str(home)})
+    assert ("fetch", "robots_forbidden") in query(home / "corpus.duckdb", "SELECT stage, reason FROM rejects")
