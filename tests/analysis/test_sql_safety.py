@@ -85,6 +85,9 @@ HARMFUL = [
     ("explain analyze copy", "EXPLAIN ANALYZE COPY (SELECT 'gone') TO 'data/corpus.duckdb' (FORMAT csv)"),
     ("explain insert", "EXPLAIN INSERT INTO rejects (url, stage, reason) VALUES ('x', 'f', 'p')"),
     ("pivot creating a type", "PIVOT documents ON kind USING count(*)"),
+    ("pragma import_database", "PRAGMA import_database('exp')"),
+    ("pragma force_checkpoint", "PRAGMA force_checkpoint"),
+    ("pragma profiling output", "PRAGMA profiling_output = 'out.json'"),
     ("empty", "   ;  "),
 ]
 
