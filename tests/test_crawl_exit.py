@@ -56,7 +56,7 @@ def test_a_good_crawl_exits_0_with_the_same_summary(tmp_path, replay):
     proc = run_cli("crawl", "jiedai_baike", "--replay", replay.address, *FAST, env={"LENDCORPUS_HOME": str(home)})
     text = _summary(proc.stderr)
     assert "jiedai_baike: finished · pages" in text and "(usable 0)" not in text
-    assert "documents 0" not in text and text.rstrip().endswith("ok (exit 0)")
+    assert "documents 0" not in text and text.rstrip().endswith("ok (exit 0)\njiedai_baike: finished")
     assert "robots_forbidden 1" in text
 
 

@@ -213,11 +213,11 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if replay is not None:
             replay.stop()
-    for n, r in reasons.items():
-        print(f"{n}: {r}", file=sys.stderr)
     outcomes = {n: spider_outcome(r, got.get(n, {}).get("stats", {}), got.get(n, {}).get("run_dir"))
                 for n, r in reasons.items()}
     code, sentence = verdict(outcomes, distributed=bool(redis_url))
     print(summary(outcomes), file=sys.stderr)
     print(f"FAILED (exit {code}): {sentence}" if code else "ok (exit 0)", file=sys.stderr)
+    for n, r in reasons.items():  # last, as before the summary existed: scripts read "<spider>: <reason>"
+        print(f"{n}: {r}", file=sys.stderr)
     return code
