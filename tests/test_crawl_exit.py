@@ -76,3 +76,18 @@ def test_failed_fetch_is_not_a_capture_for_replay_tools(tmp_path, replay):
         assert r.body.decode().startswith(f"fetch-error: {r.error}\r\n")
     run_cli("build", env={"LENDCORPUS_HOME": str(home)})
     assert ("fetch", "robots_forbidden") in query(home / "corpus.duckdb", "SELECT stage, reason FROM rejects")
+
+
+def test_every_spider_against_a_dead_port_fits_one_screen(tmp_path):
+    from lendcorpus.commands.crawl import project_settings, spider_names
+
+    home = tmp_path / "home"
+    proc = run_cli("crawl", "all", "--replay", f"127.0.0.1:{_dead_port()}", *FAST,
+                   env={"LENDCORPUS_HOME": str(home)}, check=False)
+    assert proc.returncode == 5, proc.stderr[-3000:]
+    text = _summary(proc.stderr)
+    names = spider_names(project_settings())
+    assert len(names) >= 5 and all(f"  {n}: finished · pages 0 (usable 0)" in text for n in names)
+    assert f"run folders: {home / 'archive'}/<spider>/<run>" in text
+    # two lines a spider plus three: one 24-line screen for the ten spiders of today
+    assert len(text.splitlines()) <= 2 * len(names) + 3, text

@@ -124,9 +124,14 @@ def fetched_nothing(o: dict) -> bool:
     return o["good"] == 0 and o["from_archive"] == 0
 
 
-def summary(outcomes: dict[str, dict], top: int = 6) -> str:
-    """One screen: a line per spider, its rejects by reason and its run folder; then the verdict."""
+def summary(outcomes: dict[str, dict], top: int = 5) -> str:
+    """One screen (two lines a spider): counts, rejects by reason, blocks and the run folder."""
     lines = ["crawl summary"]
+    dirs = [o["run_dir"] for o in outcomes.values() if o["run_dir"] is not None]
+    many = len(outcomes) > 1
+    if many and dirs:
+        root = os.path.commonpath([str(Path(d).parent.parent) for d in dirs])
+        lines.append(f"  run folders: {root}/<spider>/<run>")
     for name, o in outcomes.items():
         state = o["reason"] if o["reason"] == "finished" else f"STOPPED: {o['reason']}"
         lines.append(f"  {name}: {state} · pages {o['pages']} (usable {o['good']}) · archived {o['archived']} · "
@@ -134,10 +139,11 @@ def summary(outcomes: dict[str, dict], top: int = 6) -> str:
         n_rejects = sum(o["rejects"].values())
         shown = ", ".join(f"{r} {n}" for r, n in list(o["rejects"].items())[:top])
         more = f", … {len(o['rejects']) - top} more" if len(o["rejects"]) > top else ""
-        lines.append(f"    rejects {n_rejects}" + (f": {shown}{more}" if n_rejects else ""))
+        run = f" · run {Path(o['run_dir']).name}" if many and o["run_dir"] is not None else ""
+        lines.append(f"    rejects {n_rejects}" + (f": {shown}{more}" if n_rejects else "") + run)
         if o["blocked"]:
             lines.append(f"    blocked: {o['blocked']} — resume later with --job {o['run_dir'] or '(run folder)'}")
-        if o["run_dir"] is not None:
+        if not many and o["run_dir"] is not None:
             lines.append(f"    run folder: {o['run_dir']}")
     return "\n".join(lines)
 
@@ -218,6 +224,7 @@ def run(args: argparse.Namespace) -> int:
     code, sentence = verdict(outcomes, distributed=bool(redis_url))
     print(summary(outcomes), file=sys.stderr)
     print(f"FAILED (exit {code}): {sentence}" if code else "ok (exit 0)", file=sys.stderr)
-    for n, r in reasons.items():  # last, as before the summary existed: scripts read "<spider>: <reason>"
-        print(f"{n}: {r}", file=sys.stderr)
+    if len(reasons) == 1:  # last, as before the summary existed: scripts read "<spider>: <reason>"
+        for n, r in reasons.items():
+            print(f"{n}: {r}", file=sys.stderr)
     return code
