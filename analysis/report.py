@@ -37,6 +37,9 @@ MATRIX_PLATFORMS = 12
 #: characters of context on each side of a practice's cue in the example passages
 EXAMPLE_CONTEXT = 60
 DPI = 110
+#: matplotlib settings under which every string is drawn as written: no mathtext (a reject reason
+#: or a name with two `$` would be parsed as TeX, and an odd one crashes the report), no LaTeX.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 @dataclass
@@ -752,9 +755,8 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *, db_labe
         "dedup": lambda: _chart_dedup(data["dedup"], lab),
         "rejects": lambda: _chart_rejects(data["rejects"], lab),
     }
-    # text.parse_math off: scraped strings are drawn literally ("$5$" in a reason is not TeX)
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.spines.top": False,
-          "axes.spines.right": False, "text.parse_math": False}
+          "axes.spines.right": False, **LITERAL_TEXT}
     missing = 0
     with rc_context(rc), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -23,7 +23,9 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import deferred_from_coro
 
-from lendcorpus.archive import H_BLOCKED, ArchiveDamage, Exchange, RotatingWarcWriter, iter_archive, read_record, warc_files
+from lendcorpus.archive import (H_BLOCKED, H_ERROR, H_FINGERPRINT, H_KIND, H_METHOD, H_RUN, H_SPIDER, ArchiveDamage,
+                                Exchange, RotatingWarcWriter, _gzip_member, iter_archive, read_record,
+                                serialize_record, warc_date, warc_files)
 from lendcorpus.crawler.runs import run_for
 
 logger = logging.getLogger(__name__)
@@ -44,13 +46,50 @@ def _header_pairs(headers: Headers, drop: frozenset[str] = frozenset()) -> list[
     return pairs
 
 
+class RunWarcWriter(RotatingWarcWriter):
+    """The crawl's WARC writer. A fetch that got no response (timeout, refused, robots.txt) is a
+    ``metadata`` record of ``application/warc-fields``, the WARC standard's type for metadata.
+
+    Written as JSON it was indexed by replay tools as a capture of the URL: pywb served the
+    reason as a ``200`` page that was never fetched. pywb's indexer leaves ``warc-fields``
+    records out, and lendcorpus reads the reason from the ``X-Lendcorpus-Fetch-Error`` header
+    either way. (Kept here, not in lendcorpus/archive.py, so the crawl owns how it records failures.)
+    """
+
+    def write(self, ex: Exchange):
+        if ex.status is not None:
+            return super().write(ex)
+        fh = self._open()
+        path = self._path
+        extra = {H_METHOD: ex.method, H_ERROR: ex.error or "unknown"}
+        for header, value in ((H_FINGERPRINT, ex.fingerprint), (H_KIND, ex.kind), (H_BLOCKED, ex.blocked),
+                              (H_SPIDER, self.warcinfo.get("spider")), (H_RUN, self.warcinfo.get("run"))):
+            if value:
+                extra[header] = str(value)
+        fields = "".join(f"{k}: {' '.join(str(v).split())}\r\n" for k, v in
+                         (("fetch-error", ex.error or "unknown"), ("method", ex.method), ("url", ex.url)))
+        _, rec = serialize_record("metadata", ex.url, fields.encode("utf-8"), "application/warc-fields",
+                                  date=warc_date(ex.fetched_at), extra=extra)
+        data = _gzip_member(rec)
+        offset = fh.tell()
+        try:
+            fh.write(data)
+            fh.flush()
+        except OSError:
+            self._drop_tail(offset)  # as the base writer: the file stays readable
+            raise
+        self.records_written += 1
+        self.bytes_written += len(data)
+        return path, offset, len(data)
+
+
 class ArchiveMiddleware:
     def __init__(self, crawler):
         self.crawler = crawler
         self.stats = crawler.stats
         self.run = run_for(crawler)
         self.max_bytes = crawler.settings.getint("LENDCORPUS_WARC_MAX_BYTES")
-        self.writer: RotatingWarcWriter | None = None
+        self.writer: RunWarcWriter | None = None
         self.archived: dict[str, tuple[Path, int]] = {}
         self.failures_in_a_row = 0
         self.max_failures = crawler.settings.getint("LENDCORPUS_ARCHIVE_MAX_FAILURES", 3)
@@ -79,7 +118,7 @@ class ArchiveMiddleware:
                 self.run.run_id, len(self.archived), damaged,
             )
             self.stats.set_value("lendcorpus/resume/archived_responses", len(self.archived))
-        self.writer = RotatingWarcWriter(
+        self.writer = RunWarcWriter(
             self.run.directory,
             self.run.warc_prefix,
             max_bytes=self.max_bytes,

@@ -88,6 +88,7 @@ LENDCORPUS_REDIS_PREFIX = "lendcorpus"  # every key is <prefix>:<spider>:...
 LENDCORPUS_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats / counter reports / reaps
 LENDCORPUS_REDIS_WORKER_TTL = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
 LENDCORPUS_REDIS_IDLE_POLL = 0.5  # seconds between looks at the queue when this worker has nothing to do
+LENDCORPUS_REDIS_OUTAGE_MAX = 60.0  # seconds of Redis outage a worker rides out (retries with back-off) before exit 7
 # Global politeness: minimum seconds between two requests to one domain across all workers
 # (0 = off), and per-domain exceptions {"tousu.sina.com.cn": 2.0}.
 LENDCORPUS_REDIS_DOMAIN_DELAY = 0.5

@@ -140,6 +140,31 @@ def connect_read(db: Path | str) -> duckdb.DuckDBPyConnection:
         raise CorpusError(f"cannot open corpus {db}: {exc}") from None
 
 
+#: DuckDB's own guards for connections that run SQL a user typed (``sql``, ``search``): no file,
+#: network or extension access outside the corpus file itself, no extension auto-loading, no
+#: scanning of Python variables, and settings locked so a query cannot turn any of it back on.
+SANDBOX_CONFIG: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,  # last: locks everything above
+}
+
+
+def connect_sandboxed(db: Path | str) -> duckdb.DuckDBPyConnection:
+    """connect_read plus SANDBOX_CONFIG: for untrusted SQL, which must not touch anything else."""
+    db = Path(db)
+    if not db.exists():
+        raise CorpusError(f"no corpus at {db}: run `lendcorpus build` (or `lendcorpus demo`) first")
+    try:
+        return duckdb.connect(str(db), read_only=True, config=dict(SANDBOX_CONFIG))
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise _explain_lock(db, exc) from None
+        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
     """Apply the migrations not yet recorded; returns the versions applied now."""
     con.execute(

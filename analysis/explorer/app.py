@@ -265,7 +265,7 @@ def _platform_charts(p: dict, names: dict, db: str, mtime: float) -> list[dict]:
 
     family = _font()
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.spines.top": False,
-          "axes.spines.right": False, "text.parse_math": False}
+          "axes.spines.right": False, "text.parse_math": False, "text.usetex": False}
     charts = []
     with rc_context(rc):
         fig = _figure(3.2, 8.0)

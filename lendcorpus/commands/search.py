@@ -90,9 +90,9 @@ def snippet(text: str, words: list[str], width: int = 36) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lendcorpus.corpus import connect_read
+    from lendcorpus.corpus import connect_sandboxed
 
-    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
+    con = connect_sandboxed(args.db)  # CorpusError becomes a clear message in cli.main
     try:
         hits = search(con, args.query, args.limit, args.any, args.kind, args.all_copies)
     finally:

@@ -42,7 +42,12 @@ def verify_release(root: Path | str, takedown_files: tuple[Path, ...] | None = N
     from lendcorpus.release.scrubbing import final_gate
     from lendcorpus.release.takedowns import TAKEDOWNS_FILE, load_takedowns
 
+    from lendcorpus.release.writer import is_partial_folder
+
     root = Path(root)
+    if is_partial_folder(root):
+        return [f"{root}: a partial folder left by a release that did not finish (killed before its final "
+                "rename), not a release; the next `lendcorpus release` beside it removes it"]
     problems: list[str] = []
     mpath = root / "manifest.json"
     if not mpath.is_file():
