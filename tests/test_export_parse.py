@@ -147,3 +147,15 @@ def test_closed_pipe_is_quiet(db, args):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_sql_jsonl_is_one_object_per_line(db):
+    out = run_cli("sql", "SELECT doc_id, published_at FROM documents ORDER BY doc_id LIMIT 5", "--db", str(db),
+                  "--format", "jsonl").stdout.splitlines()
+    rows = [json.loads(line) for line in out]
+    assert [r["doc_id"] for r in rows] == [r[0] for r in query(db, "SELECT doc_id FROM documents ORDER BY doc_id LIMIT 5")]
+
+
+def test_search_unknown_kind_is_an_error_not_no_matches(db):
+    proc = run_cli("search", "催收", "--kind", "nosuchkind", "--db", str(db), check=False)
+    assert proc.returncode == 2 and "no documents of kind 'nosuchkind'" in proc.stderr and "complaint" in proc.stderr

@@ -61,9 +61,9 @@ class Explorer:
     # ------------------------------------------------------------------ plumbing
 
     def connect(self):
-        from lendcorpus.corpus import connect_read
+        from lendcorpus.corpus import connect_sandboxed
 
-        return connect_read(self.db)
+        return connect_sandboxed(self.db)  # read-only, no file/network access, settings locked
 
     def page(self, template: str, status: int = 200, **ctx) -> HTMLResponse:
         html = self.env.get_template(template).render(**ctx)

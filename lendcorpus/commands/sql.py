@@ -32,7 +32,8 @@ class Refused(Exception):
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="SQL to run (the corpus is opened read-only)")
-    p.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    p.add_argument("--format", choices=("table", "csv", "json", "jsonl"), default="table",
+                   help="json: one array; jsonl: one object per line (for streaming tools)")
     p.add_argument("--max-width", type=int, default=60, help="table format: cut cells longer than this")
 
 
@@ -55,6 +56,9 @@ def format_rows(columns: list[str], rows: list[tuple], fmt: str, width: int = 60
     if fmt == "json":
         return json.dumps([{c: _jsonable(v) for c, v in zip(columns, r)} for r in rows],
                           ensure_ascii=False, indent=1, default=str)
+    if fmt == "jsonl":
+        return "\n".join(json.dumps({c: _jsonable(v) for c, v in zip(columns, r)}, ensure_ascii=False, default=str)
+                         for r in rows)
     if fmt == "csv":
         import io
 
