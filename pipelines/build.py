@@ -239,9 +239,14 @@ class Build:
                         stats.seconds = time.perf_counter() - started
                         self.progress(stats)
                         last_report = time.perf_counter()
-                executor.close()
                 for corpus_pass in (corpus_passes() if self.passes is None else self.passes):
-                    stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
+                    if hasattr(corpus_pass, "executor"):
+                        corpus_pass.executor = executor if self.jobs else None
+                    try:
+                        stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
+                    finally:
+                        if hasattr(corpus_pass, "executor"):
+                            corpus_pass.executor = None
             finally:
                 con.close()
         finally:

@@ -139,6 +139,22 @@ class LocalExecutor:
                 parts.append(_dead_record(batch, item))
         return concat_results(parts)
 
+    def map_calls(self, fn, chunks: Iterable) -> Iterator:
+        """``fn(chunk)`` for each chunk, in order, on the workers (corpus passes' per-document
+        work); at most ``window`` chunks in flight. ``fn`` must be a module-level function."""
+        if not self.jobs:
+            for chunk in chunks:
+                yield fn(chunk)
+            return
+        self.start()
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append(self._pool.submit(fn, chunk))
+            while len(pending) >= self.window:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
     def map(self, batches: Iterable[Batch]) -> Iterator[tuple[Batch, BatchResult]]:
         """(batch, result) pairs in input order, at most ``window`` batches in flight."""
         pending: deque = deque()
