@@ -33,20 +33,26 @@ class Declared:
     version: str
     reads: tuple[str, ...]  # documents columns (and tables) the pass reads
     writes: tuple[str, ...]  # tables / documents columns it writes
-    digest_sql: str  # SQL over ``d`` (documents) and ``joins``: md5 of what the pass reads
-    joins: str = ""  # extra joins the digest needs (e.g. the site's learned line set)
+    digest_sql: str  # SQL over ``d`` (documents) and ``joins``: digest of what the pass reads
+    joins: str = ""  # extra joins the digest needs (an upstream pass's state, the site's line set)
+    output_sql: str | None = None  # SQL over ``d``: digest of what it wrote, for the passes after it
+    #: False when the inputs can only change by a reload (which forgets every state): the digest is
+    #: then recorded but not recomputed for every document on every build.
+    recheck: bool = True
 
     def stale_sql(self, where: str = "TRUE") -> tuple[str, list]:
         """SQL (and parameters) selecting ``doc_id`` of documents this pass must (re)process."""
+        changed = f" OR s.input_digest IS DISTINCT FROM {self.digest_sql}" if self.recheck else ""
         return (f"""SELECT d.doc_id FROM documents d {self.joins}
                     LEFT JOIN pass_state s ON s.pass = ? AND s.doc_id = d.doc_id
-                    WHERE ({where}) AND (s.doc_id IS NULL OR s.version <> ? OR s.input_digest <> {self.digest_sql})""",
+                    WHERE ({where}) AND (s.doc_id IS NULL OR s.version <> ?{changed})""",
                 [self.step, self.version])
 
     def mark_done(self, con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
-        """Record the current version and input digest for the documents in ``ids_relation``."""
-        con.execute(f"""INSERT OR REPLACE INTO pass_state (doc_id, pass, version, input_digest)
-                        SELECT d.doc_id, ?, ?, {self.digest_sql} FROM documents d {self.joins}
+        """Record version, input digest (and output digest) for the documents in ``ids_relation``."""
+        output = self.output_sql or "NULL"
+        con.execute(f"""INSERT OR REPLACE INTO pass_state (doc_id, pass, version, input_digest, output_digest)
+                        SELECT d.doc_id, ?, ?, {self.digest_sql}, {output} FROM documents d {self.joins}
                         WHERE d.doc_id IN (SELECT doc_id FROM {ids_relation})""", [self.step, self.version])
 
     def forget(self, con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
@@ -56,6 +62,16 @@ class Declared:
         else:
             con.execute("DELETE FROM pass_state WHERE pass = ? AND doc_id NOT IN (SELECT doc_id FROM documents)",
                         [self.step])
+
+
+def upstream(alias: str, step: str) -> str:
+    """A join to an earlier pass's state, so a digest can use what that pass wrote."""
+    return f"LEFT JOIN pass_state {alias} ON {alias}.pass = '{step}' AND {alias}.doc_id = d.doc_id"
+
+
+#: The digests every pass after boilerplate reads: the main text, and the derived text.
+MAIN_TEXT = "coalesce(bp.output_digest, '')"
+DERIVED_TEXT = "coalesce(nz.output_digest, '')"
 
 
 class CorpusPass(Protocol):
@@ -89,7 +105,7 @@ class TrackedDedup:
         self.declared = Declared(
             "dedup", f"{inner.name}+{inner.params.signer}", reads=("documents.text_main_simplified",),
             writes=("dedup_signatures", "dedup_bands", "dedup_edges", "dedup_clusters", "dedup_members"),
-            digest_sql="md5(coalesce(d.text_main_simplified, ''))")
+            digest_sql=MAIN_TEXT, joins=upstream("bp", "boilerplate"))
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
         counts = self.inner.run(con, reprocess=reprocess)

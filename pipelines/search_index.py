@@ -99,13 +99,15 @@ class SearchIndexPass:
     name = f"search({SEARCH_VERSION})"
 
     def __init__(self) -> None:
-        from lendcorpus.pipelines.passes import Declared
+        from lendcorpus.pipelines.passes import DERIVED_TEXT, MAIN_TEXT, Declared, upstream
 
         self.executor = None
         self.declared = Declared(
             "search", self.name, reads=("documents.title", "documents.text_main_simplified"),
             writes=("search_docs", "search_postings", "search_index_state"),
-            digest_sql=f"md5(coalesce(d.title, '') || chr(0) || {_BODY_SQL})")
+            # the body is the main text, or the derived text when nothing was left of it
+            digest_sql=f"md5(coalesce(d.title, '') || chr(0) || {MAIN_TEXT} || {DERIVED_TEXT})",
+            joins=upstream("bp", "boilerplate") + " " + upstream("nz", "normalize"))
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
         from lendcorpus.pipelines.passes import run_chunks

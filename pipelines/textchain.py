@@ -63,7 +63,8 @@ class NormalizePass:
         self.executor = None
         self.declared = Declared("normalize", CHAIN_VERSION, reads=("documents.text",),
                                  writes=tuple(f"documents.{c}" for c in _DERIVED_COLUMNS),
-                                 digest_sql="md5(coalesce(d.text, ''))")
+                                 digest_sql="md5(coalesce(d.text, ''))", recheck=False,
+                                 output_sql="md5(coalesce(d.text_clean, '') || chr(0) || coalesce(d.text_simplified, ''))")
 
     def run(self, con, *, reprocess: bool = False) -> dict[str, int]:
         from lendcorpus.pipelines.passes import run_chunks

@@ -105,27 +105,40 @@ def test_a_line_learned_later_is_stripped_retagged_and_unindexed(tmp_path):
 
 
 def test_normaliser_change_rederives_from_stored_text(tmp_path, monkeypatch):
+    from lendcorpus.pipelines import normalize, record_stage, textchain
+
+    real = textchain.derive_fields
+
+    def stale(text: str) -> str:  # a word on the longest line: article text, not a template line
+        lines = text.split("\n")
+        i = max(range(len(lines)), key=lambda k: len(lines[k]))
+        lines[i] += " stale"
+        return "\n".join(lines)
+
+    def old_chain(text: str) -> dict:  # an older normaliser that left a word in every text
+        out = real(text)
+        out.update(text_simplified=stale(out["text_simplified"]), text_clean=stale(out["text_clean"]),
+                   normalizer="old@0")
+        return out
+
     root = tmp_path / "a"
     write_run(root, "run-1", [_farm(n, line=False) for n in ARTICLES[:6]])
     db = tmp_path / "c.duckdb"
-    Build(db, root=root, jobs=0).run()
-    con = duckdb.connect(str(db))
-    # as if an older chain had derived two documents: another version, another Simplified text...
-    con.execute("UPDATE documents SET normalizer = 'old@0', text_simplified = '暴力催收 爆通讯录 stale' "
-                "WHERE doc_id IN ('jiedai_baike:1002', 'jiedai_baike:1003')")
-    con.close()
-    # ... and every later pass had run on that text
-    Build(db, root=root, jobs=0, passes=[p for p in corpus_passes() if not p.name.startswith("normalize(")]).run()
-    assert hits(db, "stale") == 2
+    with monkeypatch.context() as m:
+        m.setattr(normalize, "CHAIN_VERSION", "old@0")
+        m.setattr(textchain, "derive_fields", old_chain)
+        m.setattr(record_stage, "derive_fields", old_chain)
+        Build(db, root=root, jobs=0).run()
+    assert hits(db, "stale") == 6  # every pass ran on the old chain's text
     for f in warc_files(root):  # the archive is not read again: it may even be gone
         f.unlink()
     stats = Build(db, root=root, jobs=0).run()
     assert stats.records == 0
-    assert stats.passes[next(n for n in stats.passes if n.startswith("normalize("))]["rederived"] == 2
+    assert stats.passes[next(n for n in stats.passes if n.startswith("normalize("))]["rederived"] == 6
+    assert hits(db, "stale") == 0
     fresh = tmp_path / "fresh"
     write_run(fresh, "run-1", [_farm(n, line=False) for n in ARTICLES[:6]])
     Build(tmp_path / "f.duckdb", root=fresh, jobs=0).run()
-    assert hits(db, "stale") == 0
     assert content(db) == content(tmp_path / "f.duckdb")
 
 

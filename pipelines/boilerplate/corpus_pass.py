@@ -21,7 +21,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import duckdb
 
-from lendcorpus.pipelines.passes import Declared, run_chunks
+from lendcorpus.pipelines.passes import DERIVED_TEXT, Declared, run_chunks, upstream
 
 from .core import DEFAULT_LEARN, WS_SQL_CLASS, LearnParams, Markers, learn_site_lines, load_markers, strip_boilerplate
 
@@ -65,15 +65,15 @@ class BoilerplatePass:
         self.counted = Declared(
             "boilerplate_count", COUNT_VERSION, reads=("documents.text_simplified",),
             writes=("boilerplate_line_counts", "boilerplate_sites.site_docs"),
-            digest_sql="md5(coalesce(d.text_simplified, ''))")
+            digest_sql=DERIVED_TEXT, joins=upstream("nz", "normalize"))
         self.declared = Declared(
             "boilerplate", self.stamp,
             reads=("documents.text_clean", "documents.text_simplified", "boilerplate_sites.lines_digest"),
             writes=("documents.text_main", "documents.text_main_simplified", "documents.boilerplate",
                     "documents.boilerplate_lines", "boilerplate_removed", "boilerplate_lines", "publishers"),
-            digest_sql="md5(coalesce(d.text_clean, '') || chr(0) || coalesce(d.text_simplified, '') || chr(0) "
-                       "|| coalesce(b.lines_digest, ''))",
-            joins="LEFT JOIN boilerplate_sites b ON b.source = d.source")
+            digest_sql=f"md5({DERIVED_TEXT} || coalesce(b.lines_digest, ''))",
+            joins="LEFT JOIN boilerplate_sites b ON b.source = d.source " + upstream("nz", "normalize"),
+            output_sql="md5(COALESCE(d.text_main_simplified, d.text_simplified, d.text, ''))")
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
         counts = {"sites": 0, "sites_recounted": 0, "lines_learned": 0, "lines_unlearned": 0, "documents": 0,
@@ -156,8 +156,9 @@ class BoilerplatePass:
             raise
 
     def _stale_of_site(self) -> str:
-        return ("SELECT d.doc_id FROM documents d LEFT JOIN pass_state s ON s.pass = ? AND s.doc_id = d.doc_id "
-                f"WHERE d.source = ? AND (s.doc_id IS NULL OR s.version <> ? OR s.input_digest <> {self.counted.digest_sql})")
+        return (f"SELECT d.doc_id FROM documents d {self.counted.joins} "
+                "LEFT JOIN pass_state s ON s.pass = ? AND s.doc_id = d.doc_id WHERE d.source = ? AND "
+                f"(s.doc_id IS NULL OR s.version <> ? OR s.input_digest IS DISTINCT FROM {self.counted.digest_sql})")
 
     def _learn(self, con: duckdb.DuckDBPyConnection, source: str, counts: dict[str, int]) -> None:
         """Recompute the site's learned lines from its counts; store them and their digest."""
@@ -191,9 +192,9 @@ class BoilerplatePass:
     def _strip_site(self, con: duckdb.DuckDBPyConnection, source: str, counts: dict[str, int]) -> None:
         site_lines = frozenset(r[0] for r in con.execute(
             "SELECT line_key FROM boilerplate_lines WHERE source = ?", [source]).fetchall())
-        sql = ("SELECT d.doc_id FROM documents d LEFT JOIN boilerplate_sites b ON b.source = d.source "
+        sql = (f"SELECT d.doc_id FROM documents d {self.declared.joins} "
                "LEFT JOIN pass_state s ON s.pass = ? AND s.doc_id = d.doc_id WHERE d.source = ? AND "
-               f"(s.doc_id IS NULL OR s.version <> ? OR s.input_digest <> {self.declared.digest_sql})")
+               f"(s.doc_id IS NULL OR s.version <> ? OR s.input_digest IS DISTINCT FROM {self.declared.digest_sql})")
         rows = con.execute(f"SELECT doc_id, text_clean, text_simplified FROM documents WHERE doc_id IN ({sql}) "
                            "ORDER BY doc_id", [self.declared.step, source, self.declared.version]).fetchall()
         chunks = [(rows[i: i + _CHUNK], site_lines, self.markers) for i in range(0, len(rows), _CHUNK)]

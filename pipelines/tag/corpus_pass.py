@@ -13,7 +13,7 @@ import json
 import duckdb
 import pyarrow as pa
 
-from lendcorpus.pipelines.passes import Declared, run_chunks
+from lendcorpus.pipelines.passes import MAIN_TEXT, Declared, run_chunks, upstream
 from lendcorpus.pipelines.tag.platforms import PlatformMatcher
 from lendcorpus.pipelines.tag.practices import PracticeTagger
 from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD, RELEVANCE_VERSION, relevance
@@ -69,7 +69,7 @@ class TagPass:
         self.declared = Declared(
             "tags", self.name, reads=("documents.text_main_simplified",),
             writes=("document_tags", "document_platforms", "document_practices", "complaint_platforms"),
-            digest_sql="md5(COALESCE(d.text_main_simplified, d.text_simplified, d.text, ''))")
+            digest_sql=MAIN_TEXT, joins=upstream("bp", "boilerplate"))
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
         column = "text_main_simplified"
