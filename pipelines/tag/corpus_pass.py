@@ -26,21 +26,19 @@ def _name(platforms: PlatformMatcher, practices: PracticeTagger) -> str:
     return f"tags({platforms.version}+{practices.version}+{RELEVANCE_VERSION})"
 
 
-def _matchers(tagger: str | None = None) -> tuple[PlatformMatcher, PracticeTagger]:
-    """The lexicons, loaded once per process and again when they no longer give ``tagger``
+def _matchers(lexicons: tuple[str, str] | None = None) -> tuple[PlatformMatcher, PracticeTagger]:
+    """The lexicons, loaded once per process and again when their versions are not ``lexicons``
     (a lexicon file edited between two builds of one process)."""
     global _MATCHERS
-    if _MATCHERS is None or (tagger is not None and _name(*_MATCHERS) != tagger):
+    if _MATCHERS is None or (lexicons is not None and (_MATCHERS[0].version, _MATCHERS[1].version) != lexicons):
         _MATCHERS = (PlatformMatcher(), PracticeTagger())
     return _MATCHERS
 
 
 def tag_rows(args: tuple) -> tuple[list[dict], list[dict], list[dict]]:
     """Worker function: tags, platform matches and practice matches for (doc_id, text) rows."""
-    rows, tagger, column = args
-    platforms, practices = _matchers(tagger)
-    if _name(platforms, practices) != tagger:
-        raise RuntimeError(f"this worker's lexicons give {_name(platforms, practices)}, not {tagger}")
+    rows, tagger, column, lexicons = args
+    platforms, practices = _matchers(lexicons)
     tags, plats, pracs = [], [], []
     for doc_id, text in rows:
         text = text or ""
@@ -66,7 +64,10 @@ class TagPass:
         self.practices = PracticeTagger()
         self.name = _name(self.platforms, self.practices)
         self.executor = None
-        self.declared = Declared(
+
+    @property
+    def declared(self) -> Declared:
+        return Declared(
             "tags", self.name, reads=("documents.text_main_simplified",),
             writes=("document_tags", "document_platforms", "document_practices", "complaint_platforms"),
             digest_sql=MAIN_TEXT, joins=upstream("bp", "boilerplate"))
@@ -94,8 +95,9 @@ class TagPass:
             f"SELECT doc_id, COALESCE(text_main_simplified, text_simplified, text) FROM documents "
             f"WHERE doc_id IN ({sql}) ORDER BY doc_id", params).fetchall()
         tagged = relevant = 0
-        chunks = [(todo[i: i + BATCH], self.name, column) for i in range(0, len(todo), BATCH)]
-        for (batch, _, _), (tags, plats, pracs) in zip(chunks, run_chunks(self.executor, tag_rows, chunks)):
+        lexicons = (self.platforms.version, self.practices.version)
+        chunks = [(todo[i: i + BATCH], self.name, column, lexicons) for i in range(0, len(todo), BATCH)]
+        for (batch, *_), (tags, plats, pracs) in zip(chunks, run_chunks(self.executor, tag_rows, chunks)):
             relevant += sum(1 for t in tags if t["relevant"])
             ids = pa.table({"doc_id": [d for d, _ in batch]})
             con.execute("BEGIN TRANSACTION")
