@@ -136,8 +136,8 @@ def archive_key(path: Path, root: Path) -> str:
 
 
 #: A batch closes at this many records or this many body bytes, whichever comes first.
-BATCH_RECORDS = 256
-BATCH_BYTES = 16 * 2**20
+BATCH_RECORDS = 1000
+BATCH_BYTES = 32 * 2**20
 
 
 def read_batches(path: Path, key: str, start: int, default_run: str, *, max_records: int = BATCH_RECORDS,
