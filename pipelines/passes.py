@@ -125,6 +125,22 @@ class TrackedDedup:
         return counts
 
 
+def stream_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list, size: int):
+    """Rows of ``sql`` in lists of ``size``, read on a cursor of their own so the caller can write
+    on ``con`` meanwhile: a pass holds one chunk per worker in memory, not the corpus's texts.
+    (A cursor is another connection: it does not see ``con``'s temporary tables.)"""
+    cur = con.cursor()
+    try:
+        cur.execute(sql, params)
+        while True:
+            rows = cur.fetchmany(size)
+            if not rows:
+                return
+            yield rows
+    finally:
+        cur.close()
+
+
 def run_chunks(executor, fn, chunks):
     """``fn`` over ``chunks`` on the build's workers when there are any, else here; in order."""
     if executor is not None:

@@ -110,7 +110,7 @@ class SearchIndexPass:
             joins=upstream("bp", "boilerplate") + " " + upstream("nz", "normalize"))
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
-        from lendcorpus.pipelines.passes import run_chunks
+        from lendcorpus.pipelines.passes import run_chunks, stream_rows
 
         decl = self.declared
         if reprocess:
@@ -118,18 +118,19 @@ class SearchIndexPass:
         sql, params = decl.stale_sql()
         con.execute(f"CREATE OR REPLACE TEMP TABLE _search_todo AS {sql}", params)
         removed = self._remove(con, reprocess)
-        todo = con.execute(
-            f"SELECT d.doc_id, coalesce(d.title, ''), {_BODY_SQL} FROM documents d "
-            "WHERE d.doc_id IN (SELECT doc_id FROM _search_todo) ORDER BY d.doc_id").fetchall()
-        if todo:
-            chunks = [todo[i: i + _CHUNK] for i in range(0, len(todo), _CHUNK)]
-            pairs = [p for part in run_chunks(self.executor, tokenize_rows, chunks) for p in part]
+        # what _remove left in _search_todo, in SQL a cursor can run (it cannot see temp tables)
+        todo_sql = f"{sql} UNION SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM search_docs)"
+        stream = stream_rows(con, f"SELECT d.doc_id, coalesce(d.title, ''), {_BODY_SQL} FROM documents d "
+                                  f"WHERE d.doc_id IN ({todo_sql}) ORDER BY d.doc_id", params, _CHUNK)
+        indexed = 0
+        for pairs in run_chunks(self.executor, tokenize_rows, stream):
             table = pa.table({"doc_id": [p[0] for p in pairs], "tokens": [p[1] for p in pairs]})
             con.register("_search", table)
             try:
                 add_search_docs(con, "_search", self.name)
             finally:
                 con.unregister("_search")
+            indexed += len(pairs)
         con.execute("BEGIN TRANSACTION")
         try:
             decl.mark_done(con, "_search_todo")
@@ -140,7 +141,7 @@ class SearchIndexPass:
             raise
         con.execute("DROP TABLE _search_todo")
         posted, resorted = post_pending(con)
-        return {"indexed": len(todo), "removed": removed, "postings": posted, "resorted": resorted}
+        return {"indexed": indexed, "removed": removed, "postings": posted, "resorted": resorted}
 
     def _remove(self, con: duckdb.DuckDBPyConnection, reprocess: bool) -> int:
         """Drop documents gone from the corpus, indexed by another version or changed since, with

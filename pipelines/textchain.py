@@ -67,7 +67,7 @@ class NormalizePass:
                                  output_sql="md5(coalesce(d.text_clean, '') || chr(0) || coalesce(d.text_simplified, ''))")
 
     def run(self, con, *, reprocess: bool = False) -> dict[str, int]:
-        from lendcorpus.pipelines.passes import run_chunks
+        from lendcorpus.pipelines.passes import run_chunks, stream_rows
 
         decl = self.declared
         if reprocess:
@@ -77,14 +77,15 @@ class NormalizePass:
         # or this pass); pass_state says which text the pass last saw
         con.execute(f"CREATE OR REPLACE TEMP TABLE _nz_todo AS {sql} "
                     "UNION SELECT doc_id FROM documents WHERE normalizer IS DISTINCT FROM ?", [*params, self.version])
-        rows = con.execute("SELECT doc_id, text FROM documents WHERE doc_id IN (SELECT doc_id FROM _nz_todo) "
-                           "AND normalizer IS DISTINCT FROM ? ORDER BY doc_id", [self.version]).fetchall()
+        stream = stream_rows(con, "SELECT doc_id, text FROM documents WHERE normalizer IS DISTINCT FROM ? "
+                                  "ORDER BY doc_id", [self.version], self.CHUNK)
         schema = pa.schema([("doc_id", pa.string()), *DERIVED_SCHEMA])
-        chunks = [rows[i: i + self.CHUNK] for i in range(0, len(rows), self.CHUNK)]
+        rederived = 0
         sets = ", ".join(f"{c} = u.{c}" for c in _DERIVED_COLUMNS)
         con.execute("BEGIN TRANSACTION")
         try:
-            for derived in run_chunks(self.executor, derive_rows, chunks):
+            for derived in run_chunks(self.executor, derive_rows, stream):
+                rederived += len(derived)
                 con.register("_nz_upd", pa.Table.from_pylist(derived, schema=schema))
                 con.execute(f"UPDATE documents SET {sets} FROM _nz_upd u WHERE documents.doc_id = u.doc_id")
                 con.unregister("_nz_upd")
@@ -95,4 +96,4 @@ class NormalizePass:
             con.execute("ROLLBACK")
             raise
         con.execute("DROP TABLE _nz_todo")
-        return {"rederived": len(rows)}
+        return {"rederived": rederived}

@@ -21,7 +21,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import duckdb
 
-from lendcorpus.pipelines.passes import DERIVED_TEXT, Declared, run_chunks, upstream
+from lendcorpus.pipelines.passes import DERIVED_TEXT, Declared, run_chunks, stream_rows, upstream
 
 from .core import DEFAULT_LEARN, WS_SQL_CLASS, LearnParams, Markers, learn_site_lines, load_markers, strip_boilerplate
 
@@ -195,9 +195,9 @@ class BoilerplatePass:
         sql = (f"SELECT d.doc_id FROM documents d {self.declared.joins} "
                "LEFT JOIN pass_state s ON s.pass = ? AND s.doc_id = d.doc_id WHERE d.source = ? AND "
                f"(s.doc_id IS NULL OR s.version <> ? OR s.input_digest IS DISTINCT FROM {self.declared.digest_sql})")
-        rows = con.execute(f"SELECT doc_id, text_clean, text_simplified FROM documents WHERE doc_id IN ({sql}) "
-                           "ORDER BY doc_id", [self.declared.step, source, self.declared.version]).fetchall()
-        chunks = [(rows[i: i + _CHUNK], site_lines, self.markers) for i in range(0, len(rows), _CHUNK)]
+        stream = stream_rows(con, f"SELECT doc_id, text_clean, text_simplified FROM documents WHERE doc_id IN ({sql}) "
+                                  "ORDER BY doc_id", [self.declared.step, source, self.declared.version], _CHUNK)
+        chunks = ((rows, site_lines, self.markers) for rows in stream)
         con.execute("BEGIN TRANSACTION")
         try:
             for updates, removed in run_chunks(self.executor, strip_rows, chunks):

@@ -13,7 +13,7 @@ import json
 import duckdb
 import pyarrow as pa
 
-from lendcorpus.pipelines.passes import MAIN_TEXT, Declared, run_chunks, upstream
+from lendcorpus.pipelines.passes import MAIN_TEXT, Declared, run_chunks, stream_rows, upstream
 from lendcorpus.pipelines.tag.platforms import PlatformMatcher
 from lendcorpus.pipelines.tag.practices import PracticeTagger
 from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD, RELEVANCE_VERSION, relevance
@@ -91,15 +91,14 @@ class TagPass:
             con.execute("ROLLBACK")
             raise
         sql, params = decl.stale_sql()
-        todo = con.execute(
-            f"SELECT doc_id, COALESCE(text_main_simplified, text_simplified, text) FROM documents "
-            f"WHERE doc_id IN ({sql}) ORDER BY doc_id", params).fetchall()
+        stream = stream_rows(con, f"SELECT doc_id, COALESCE(text_main_simplified, text_simplified, text) FROM documents "
+                                f"WHERE doc_id IN ({sql}) ORDER BY doc_id", params, BATCH)
         tagged = relevant = 0
         lexicons = (self.platforms.version, self.practices.version)
-        chunks = [(todo[i: i + BATCH], self.name, column, lexicons) for i in range(0, len(todo), BATCH)]
-        for (batch, *_), (tags, plats, pracs) in zip(chunks, run_chunks(self.executor, tag_rows, chunks)):
+        chunks = ((batch, self.name, column, lexicons) for batch in stream)
+        for tags, plats, pracs in run_chunks(self.executor, tag_rows, chunks):
             relevant += sum(1 for t in tags if t["relevant"])
-            ids = pa.table({"doc_id": [d for d, _ in batch]})
+            ids = pa.table({"doc_id": [t["doc_id"] for t in tags]})
             con.execute("BEGIN TRANSACTION")
             try:
                 con.register("_ids", ids)
@@ -117,7 +116,7 @@ class TagPass:
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-            tagged += len(batch)
+            tagged += len(tags)
         linked = self._link_complaints(con)
         return {"tagged": tagged, "relevant": relevant, "complaint_platforms": linked}
 
