@@ -120,7 +120,11 @@ def _tree_rss(pid: int) -> int:
 
 
 def run_measured(args: list[str]) -> tuple[dict, float]:
-    """Run a Python snippet in a fresh process; (its JSON result, peak tree RSS in MiB)."""
+    """Run a Python snippet in a fresh process; (its JSON result with ``cpu`` seconds of the
+    whole process tree added, peak tree RSS in MiB)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             cwd=tempfile.gettempdir(), text=True)
     peak = 0
@@ -130,7 +134,10 @@ def run_measured(args: list[str]) -> tuple[dict, float]:
     out, err = proc.communicate()
     if proc.returncode:
         raise SystemExit(f"benchmark process failed:\n{err[-3000:]}")
-    return json.loads(out.strip().splitlines()[-1]), peak / 2**20
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers roll up into their parent
+    result = json.loads(out.strip().splitlines()[-1])
+    result["cpu"] = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return result, peak / 2**20
 
 
 def archive_for(work: Path, n: int, part: int = 0) -> Path:
@@ -179,14 +186,15 @@ def main() -> int:
                 r, rss = res
                 print(f"  {n:>7} {label:<11} {r['records']:>7} records {r.get('documents', r['records']):>7} docs "
                       f"{r['seconds']:7.1f}s  {r['records'] / r['seconds']:7.0f} pages/s  "
-                      f"{r.get('documents', r['records']) / r['seconds']:7.0f} docs/s  peak RSS {rss:6.0f} MiB",
-                      flush=True)
+                      f"{r.get('documents', r['records']) / r['seconds']:7.0f} docs/s  cpu {r['cpu']:7.1f}s "
+                      f"({r['records'] / r['cpu']:6.0f} pages per cpu-s)  peak RSS {rss:6.0f} MiB", flush=True)
         for label, rs in runs.items():
             secs = statistics.median(r["seconds"] for r, _ in rs)
             rec = rs[0][0]
+            cpu = statistics.median(r["cpu"] for r, _ in rs)
             results.append({"pages": n, "run": label, "seconds": secs, "pages_per_s": rec["records"] / secs,
-                            "docs_per_s": rec.get("documents", rec["records"]) / secs,
-                            "peak_rss_mib": max(m for _, m in rs)})
+                            "docs_per_s": rec.get("documents", rec["records"]) / secs, "cpu": cpu,
+                            "pages_per_cpu_s": rec["records"] / cpu, "peak_rss_mib": max(m for _, m in rs)})
         if args.incremental and "build" in args.modes:
             extra = archive_for(args.work, args.incremental, part=1)
             db = args.work / f"bench-{n}.duckdb"  # the last full build's corpus
@@ -194,23 +202,28 @@ def main() -> int:
             print(f"  {n:>7} +{args.incremental} pages incremental: {r['seconds']:.1f}s, peak RSS {rss:.0f} MiB; "
                   f"passes {r['passes']}", flush=True)
             results.append({"pages": n, "run": f"+{args.incremental} incremental", "seconds": r["seconds"],
-                            "peak_rss_mib": rss})
+                            "cpu": r["cpu"], "peak_rss_mib": rss})
     print("\nmedians (shared 2-core machine: compare ratios within one run)")
-    print(f"{'pages':>7} {'run':<18} {'seconds':>8} {'pages/s':>8} {'docs/s':>8} {'peak RSS MiB':>13}")
+    print(f"{'pages':>7} {'run':<18} {'seconds':>8} {'pages/s':>8} {'docs/s':>8} {'cpu s':>8} "
+          f"{'pages/cpu-s':>11} {'peak RSS MiB':>13}")
     for r in results:
         print(f"{r['pages']:>7} {r['run']:<18} {r['seconds']:8.1f} {r.get('pages_per_s', 0):8.0f} "
-              f"{r.get('docs_per_s', 0):8.0f} {r['peak_rss_mib']:13.0f}")
+              f"{r.get('docs_per_s', 0):8.0f} {r['cpu']:8.1f} {r.get('pages_per_cpu_s', 0):11.0f} "
+              f"{r['peak_rss_mib']:13.0f}")
     by = {(r["pages"], r["run"]): r for r in results}
     for n in args.sizes:
         bare = by.get((n, "bare"))
         for j in args.jobs:
             rec = by.get((n, f"records j{j}"))
             if bare and rec:
-                print(f"{n:>7} per-record path j{j} / bare (per core): "
-                      f"{rec['pages_per_s'] / j / bare['pages_per_s']:.2f}")
-        b1, b2 = by.get((n, "build j1")), by.get((n, "build j2"))
-        if b1 and b2:
-            print(f"{n:>7} build --jobs 2 / --jobs 1: {b1['seconds'] / b2['seconds']:.2f}x")
+                print(f"{n:>7} per-record path j{j} / bare, per core (wall): "
+                      f"{rec['pages_per_s'] / j / bare['pages_per_s']:.2f}; per cpu-second: "
+                      f"{rec['pages_per_cpu_s'] / bare['pages_per_cpu_s']:.2f}")
+        for mode in ("records", "build"):
+            b1, b2 = by.get((n, f"{mode} j1")), by.get((n, f"{mode} j2"))
+            if b1 and b2:
+                print(f"{n:>7} {mode} --jobs 2 / --jobs 1: wall {b1['seconds'] / b2['seconds']:.2f}x; "
+                      f"cpu-seconds j2/j1 {b2['cpu'] / b1['cpu']:.2f}")
     return 0
 
 
