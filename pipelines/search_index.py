@@ -126,14 +126,19 @@ class SearchIndexPass:
         for pairs in run_chunks(self.executor, tokenize_rows, stream):
             table = pa.table({"doc_id": [p[0] for p in pairs], "tokens": [p[1] for p in pairs]})
             con.register("_search", table)
-            try:
+            con.execute("BEGIN TRANSACTION")
+            try:  # the documents and the record that they are indexed commit together
                 add_search_docs(con, "_search", self.name)
+                decl.mark_done(con, "_search")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
             finally:
                 con.unregister("_search")
             indexed += len(pairs)
         con.execute("BEGIN TRANSACTION")
         try:
-            decl.mark_done(con, "_search_todo")
             decl.forget(con)
             con.execute("COMMIT")
         except BaseException:
