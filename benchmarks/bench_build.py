@@ -16,7 +16,7 @@ copies and shared footers, complaint lists and detail pages, tieba threads, news
 * with ``--incremental K``: a disjoint K-page archive built on top of the size's corpus
   (seconds for the added pages alone).
 
-Peak RSS is the peak of the sum over the process and its children (sampled every 50 ms from
+Peak RSS is the peak of the sum over the process and its children (sampled every 200 ms from
 /proc), so worker processes count. Prints medians; the numbers go to docs/benchmarks.md.
 """
 
@@ -125,13 +125,17 @@ def run_measured(args: list[str]) -> tuple[dict, float]:
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    proc = subprocess.Popen([sys.executable, "-c", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            cwd=tempfile.gettempdir(), text=True)
-    peak = 0
-    while proc.poll() is None:
-        peak = max(peak, _tree_rss(proc.pid))
-        time.sleep(0.05)
-    out, err = proc.communicate()
+    # files, not pipes: a child that writes more than a pipe holds would block until we read
+    with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
+        proc = subprocess.Popen([sys.executable, "-c", *args], stdout=out_f, stderr=err_f,
+                                cwd=tempfile.gettempdir(), text=True)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.2)
+        out_f.seek(0)
+        err_f.seek(0)
+        out, err = out_f.read(), err_f.read()
     if proc.returncode:
         raise SystemExit(f"benchmark process failed:\n{err[-3000:]}")
     after = resource.getrusage(resource.RUSAGE_CHILDREN)  # workers roll up into their parent

@@ -197,6 +197,7 @@ class Build:
         executor.start()  # fork the workers before DuckDB starts its threads
         try:
             con = connect_write(self.db)
+            con.execute("SET enable_progress_bar = false")  # DuckDB's bar is noise in a build's output
             try:
                 if reprocess:
                     con.execute("BEGIN TRANSACTION")
