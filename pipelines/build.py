@@ -1,9 +1,12 @@
 """The build: the only process that writes the corpus.
 
-It reads WARC files not yet loaded (its own crawl runs by default, or any WARC files given),
-runs extraction and normalisation on each record, and loads fetches, documents and rejects in
-one transaction per file. What was loaded is recorded per file (up to which byte), so running
-it again loads nothing twice and a file that grew is read from where the last build stopped.
+It reads WARC files not yet loaded (its own crawl runs by default, or any WARC files given) in
+batches of records; worker processes run the per-record stage on each batch (extract,
+normalise: ``record_stage``, ``executor``) and this process, the single writer, loads what they
+return in read order, one transaction per batch. Each transaction also moves the file's
+``loaded_bytes`` past the batch, so memory is bounded by the batch size, running the build again
+loads nothing twice, a file that grew is read from where the last build stopped, and a killed
+build resumes after the last committed batch.
 ``reprocess=True`` forgets everything derived and re-reads the whole archive: that is how a
 better parser reaches everything ever fetched, with no request to any site.
 """
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -20,15 +24,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lendcorpus.archive import H_METHOD, H_RUN, H_SPIDER, ArchiveDamage, ArchivedRecord, iter_archive, warc_files
+from lendcorpus.archive import ArchiveDamage, iter_archive, warc_files
 from lendcorpus.corpus import connect_write
-from lendcorpus.crawler.siterules import load_all
 from lendcorpus.paths import archive_root
-from lendcorpus.pipelines.extract import Document, extract_record
-from lendcorpus.crawler.drift import primary_items
+from lendcorpus.pipelines.executor import LocalExecutor
 from lendcorpus.pipelines.extract.model import ROW_TABLES
 from lendcorpus.pipelines.passes import corpus_passes
-from lendcorpus.pipelines.textchain import derive_fields, DERIVED_SCHEMA
+from lendcorpus.pipelines.record_stage import (DOC_SCHEMA, FETCH_SCHEMA, RECORD_SECONDS, REJECT_SCHEMA,  # noqa: F401
+                                               WORKER_MEMORY, Batch, BatchResult, default_jobs)
 
 #: Tables rebuilt from the archive by ``--reprocess`` (corpus passes reset their own).
 DERIVED_TABLES = ["documents", "rejects", "fetches", "archive_files", "crawl_runs", *ROW_TABLES]
@@ -83,26 +86,6 @@ class RowTables:
         con.unregister("_rows")
         return n
 
-FETCH_SCHEMA = pa.schema([
-    ("archive_path", pa.string()), ("archive_offset", pa.int64()), ("archive_length", pa.int64()),
-    ("run_id", pa.string()), ("spider", pa.string()), ("url", pa.string()), ("method", pa.string()),
-    ("status", pa.int32()), ("error", pa.string()), ("page_kind", pa.string()),
-    ("fetched_at", pa.timestamp("us", tz="UTC")), ("content_type", pa.string()),
-    ("content_length", pa.int64()), ("content_sha1", pa.string()), ("items", pa.int32()),
-])
-DOC_SCHEMA = pa.schema([
-    ("doc_id", pa.string()), ("source", pa.string()), ("kind", pa.string()), ("url", pa.string()),
-    ("title", pa.string()), ("text", pa.string()), ("published_at", pa.timestamp("us", tz="UTC")),
-    ("fetched_at", pa.timestamp("us", tz="UTC")), ("extractor", pa.string()), ("encoding", pa.string()),
-    ("encoding_evidence", pa.string()), ("archive_path", pa.string()), ("archive_offset", pa.int64()),
-    *DERIVED_SCHEMA,
-])
-REJECT_SCHEMA = pa.schema([
-    ("url", pa.string()), ("stage", pa.string()), ("reason", pa.string()), ("detail", pa.string()),
-    ("archive_path", pa.string()), ("archive_offset", pa.int64()), ("run_id", pa.string()),
-])
-
-
 @dataclass
 class BuildStats:
     files_loaded: int = 0
@@ -151,14 +134,55 @@ def archive_key(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+
+#: A batch closes at this many records or this many body bytes, whichever comes first.
+BATCH_RECORDS = 1000
+BATCH_BYTES = 32 * 2**20
+
+
+def read_batches(path: Path, key: str, start: int, default_run: str, *, max_records: int = BATCH_RECORDS,
+                 max_bytes: int = BATCH_BYTES) -> Iterator[Batch]:
+    """The records of one file from byte ``start``, in batches; always at least one batch (maybe
+    empty), the last one marked ``last``. Batch boundaries depend only on the file, never on
+    the number of workers, so 1 or N jobs give the same transactions."""
+    items: list = []
+    size = 0
+    loaded_to = start
+    first = True
+    for item in iter_archive(path, start):
+        items.append(item)
+        if isinstance(item, ArchiveDamage):
+            if item.resumed_at is None:
+                break  # the tail may still be growing: the next build retries from here
+            loaded_to = item.resumed_at
+        else:
+            loaded_to = item.offset + item.length
+            size += len(item.body)
+        if len(items) >= max_records or size >= max_bytes:
+            yield Batch(key, default_run, items, loaded_to, first, False, start)
+            items, size, first = [], 0, False
+    yield Batch(key, default_run, items, loaded_to, first, True, start)
+
+
 class Build:
     def __init__(self, db: Path | str, *, root: Path | None = None,
-                 progress: Callable[[BuildStats], None] | None = None, progress_every: float = 2.0):
+                 progress: Callable[[BuildStats], None] | None = None, progress_every: float = 2.0,
+                 jobs: int | None = None, passes: list | None = None, batch_records: int = BATCH_RECORDS,
+                 batch_bytes: int = BATCH_BYTES, record_seconds: float | None = RECORD_SECONDS,
+                 worker_memory: int | None = WORKER_MEMORY):
+        """``jobs``: worker processes for the per-record stage (default: every core; 0 runs it in
+        this process, without the memory budget or crash isolation). ``passes``: the corpus
+        passes to run (default: all of ``corpus_passes()``)."""
         self.db = Path(db)
         self.root = Path(root) if root else archive_root()
         self.progress = progress
         self.progress_every = progress_every
-        self.rules = load_all()
+        self.jobs = default_jobs() if jobs is None else jobs
+        self.passes = passes
+        self.batch_records = batch_records
+        self.batch_bytes = batch_bytes
+        self.record_seconds = record_seconds
+        self.worker_memory = worker_memory
         self._tables: RowTables | None = None
 
     def _row_tables(self, con) -> RowTables:
@@ -169,91 +193,89 @@ class Build:
     def run(self, files: Iterable[Path] | None = None, reprocess: bool = False) -> BuildStats:
         started = time.perf_counter()
         stats = BuildStats()
-        con = connect_write(self.db)
+        executor = LocalExecutor(self.jobs, seconds=self.record_seconds, memory=self.worker_memory)
+        executor.start()  # fork the workers before DuckDB starts its threads
         try:
-            if reprocess:
-                con.execute("BEGIN TRANSACTION")
-                for table in DERIVED_TABLES:
-                    con.execute(f"DELETE FROM {table}")
-                con.execute("COMMIT")
-            paths = list(files) if files is not None else warc_files(self.root) if self.root.exists() else []
-            known = {row[0]: (row[1], row[2]) for row in
-                     con.execute("SELECT path, size_bytes, loaded_bytes FROM archive_files").fetchall()}
-            last_report = time.perf_counter()
-            for path in paths:
-                path = Path(path)
-                key = archive_key(path, self.root)
-                size = path.stat().st_size
-                start = known.get(key, (0, 0))[1]
-                if key in known and start >= size:
-                    stats.files_skipped += 1
-                    continue
-                self._load_file(con, path, key, size, start, stats)
-                stats.files_loaded += 1
-                if self.progress and time.perf_counter() - last_report >= self.progress_every:
-                    stats.seconds = time.perf_counter() - started
-                    self.progress(stats)
-                    last_report = time.perf_counter()
-            for corpus_pass in corpus_passes():
-                stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
+            con = connect_write(self.db)
+            con.execute("SET enable_progress_bar = false")  # DuckDB's bar is noise in a build's output
+            try:
+                if reprocess:
+                    con.execute("BEGIN TRANSACTION")
+                    for table in DERIVED_TABLES:
+                        con.execute(f"DELETE FROM {table}")
+                    con.execute("COMMIT")
+                paths = list(files) if files is not None else warc_files(self.root) if self.root.exists() else []
+                known = {row[0]: (row[1], row[2]) for row in
+                         con.execute("SELECT path, size_bytes, loaded_bytes FROM archive_files").fetchall()}
+                last_report = time.perf_counter()
+                sizes: dict[str, int] = {}
+                file_runs: dict[str, set[str]] = {}
+                damaged: dict[str, int] = {}
+
+                def batches() -> Iterator[Batch]:
+                    for path in paths:
+                        path = Path(path)
+                        key = archive_key(path, self.root)
+                        size = path.stat().st_size
+                        start = known.get(key, (0, 0))[1]
+                        if key in known and start >= size:
+                            stats.files_skipped += 1
+                            continue
+                        sizes[key] = size
+                        default_run = path.parent.name if path.parent.resolve() != self.root.resolve() else path.name
+                        yield from read_batches(path, key, start, default_run, max_records=self.batch_records,
+                                                max_bytes=self.batch_bytes)
+
+                paths_by_key: dict[str, Path] = {archive_key(Path(p), self.root): Path(p) for p in paths}
+                for batch, result in executor.map(batches()):
+                    if batch.first:
+                        file_runs[batch.key] = set()
+                        damaged[batch.key] = 0
+                    damaged[batch.key] += result.damaged
+                    self._write_batch(con, batch, result, sizes[batch.key], damaged[batch.key],
+                                      file_runs[batch.key], paths_by_key[batch.key], stats)
+                    if batch.last:
+                        stats.files_loaded += 1
+                    if self.progress and time.perf_counter() - last_report >= self.progress_every:
+                        stats.seconds = time.perf_counter() - started
+                        self.progress(stats)
+                        last_report = time.perf_counter()
+                for corpus_pass in (corpus_passes() if self.passes is None else self.passes):
+                    if hasattr(corpus_pass, "executor"):
+                        corpus_pass.executor = executor if self.jobs else None
+                    try:
+                        stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
+                    finally:
+                        if hasattr(corpus_pass, "executor"):
+                            corpus_pass.executor = None
+            finally:
+                con.close()
         finally:
-            con.close()
+            executor.close()
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _load_file(self, con, path: Path, key: str, size: int, start: int, stats: BuildStats) -> None:
-        fetches: list[dict] = []
-        docs: dict[str, dict] = {}
-        rejects: list[dict] = []
-        parsed_rows: list[tuple[str, dict]] = []
-        runs: dict[str, str] = {}
-        loaded_to = start
-        records = damaged = 0
-        default_run = path.parent.name if path.parent.resolve() != self.root.resolve() else path.name
-        for item in iter_archive(path, start):
-            if isinstance(item, ArchiveDamage):
-                damaged += 1
-                rejects.append({"url": None, "stage": "archive",
-                                "reason": "truncated_record" if item.resumed_at is None else "corrupt_record",
-                                "detail": item.reason, "archive_path": key, "archive_offset": item.offset,
-                                "run_id": default_run})
-                if item.resumed_at is None:
-                    break  # the tail may still be growing: the next build retries from here
-                loaded_to = item.resumed_at
-                continue
-            records += 1
-            loaded_to = item.offset + item.length
-            run_id = item.warc_headers.get(H_RUN) or default_run
-            runs.setdefault(run_id, item.warc_headers.get(H_SPIDER, ""))
-            fetches.append(self._fetch_row(item, key, run_id))
-            ex = extract_record(item, self.rules)
-            fetches[-1]["page_kind"] = ex.page_kind
-            fetches[-1]["items"] = primary_items(ex)  # drift alarms (crawler/drift.py)
-            for r in ex.rejects:
-                rejects.append({"url": item.url, "stage": r.stage, "reason": r.reason, "detail": r.detail,
-                                "archive_path": key, "archive_offset": item.offset, "run_id": run_id})
-            for d in ex.documents:
-                if d.doc_id not in docs:
-                    docs[d.doc_id] = self._doc_row(d, item, key)
-            if ex.rows:
-                fill = {"archive_path": key, "archive_offset": item.offset, "fetched_at": _warc_time(item.date)}
-                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts", "forum_ads") else (t, r)
-                            for t, r in ex.rows)
-        stats.records += records
-        stats.damaged += damaged
-        for r in rejects:
-            stats.rejects[f"{r['stage']}:{r['reason']}"] += 1
+    def _write_batch(self, con, batch: Batch, result: BatchResult, size: int, damaged: int,
+                     runs_done: set[str], path: Path, stats: BuildStats) -> None:
+        """Load one batch and move the file's ``loaded_bytes`` past it, in one transaction."""
+        key = batch.key
+        stats.records += result.records
+        stats.damaged += result.damaged
+        if result.rejects.num_rows:
+            for stage, reason in zip(result.rejects.column("stage").to_pylist(),
+                                     result.rejects.column("reason").to_pylist()):
+                stats.rejects[f"{stage}:{reason}"] += 1
         con.execute("BEGIN TRANSACTION")
         try:
-            # A truncated tail is retried by the next build; drop its old reject so it is not doubled.
-            con.execute("DELETE FROM rejects WHERE archive_path = ? AND stage = 'archive' AND archive_offset >= ?",
-                        [key, start])
-            for name, rows, schema, table in (("_fetches", fetches, FETCH_SCHEMA, "fetches"),
-                                              ("_docs", list(docs.values()), DOC_SCHEMA, "documents"),
-                                              ("_rejects", rejects, REJECT_SCHEMA, "rejects")):
-                if not rows:
+            if batch.first:
+                # A truncated tail is retried by the next build; drop its old reject so it is not doubled.
+                con.execute("DELETE FROM rejects WHERE archive_path = ? AND stage = 'archive' AND archive_offset >= ?",
+                            [key, batch.start])
+            for name, table, rel in (("_fetches", "fetches", result.fetches), ("_docs", "documents", result.documents),
+                                     ("_rejects", "rejects", result.rejects)):
+                if not rel.num_rows:
                     continue
-                con.register(name, pa.Table.from_pylist(rows, schema=schema))
+                con.register(name, rel)
                 verb = "INSERT INTO" if table == "rejects" else "INSERT OR IGNORE INTO"
                 n = con.execute(f"{verb} {table} BY NAME SELECT * FROM {name}").fetchone()[0]
                 con.unregister(name)
@@ -261,48 +283,27 @@ class Build:
                     stats.fetches += n
                 elif table == "documents":
                     stats.documents += n
-                    stats.documents_known += len(rows) - n
-            if parsed_rows:
+                    stats.documents_known += rel.num_rows - n
+            if result.rows:
                 tables = self._row_tables(con)
-                for table, table_rows in tables.merge(parsed_rows).items():
+                for table, table_rows in tables.merge(result.rows).items():
                     stats.rows[table] += tables.upsert(con, table, table_rows)
-            for run_id, spider in runs.items():
-                self._upsert_run(con, run_id, spider, path)
+            for run_id, spider in result.runs.items():
+                if run_id not in runs_done:
+                    runs_done.add(run_id)
+                    self._upsert_run(con, run_id, spider, path)
+            first_run = next(iter(result.runs), batch.default_run)
             con.execute(
                 "INSERT INTO archive_files (path, run_id, size_bytes, loaded_bytes, records, damaged) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET size_bytes = excluded.size_bytes, "
                 "loaded_bytes = excluded.loaded_bytes, records = archive_files.records + excluded.records, "
                 "damaged = excluded.damaged, last_loaded_at = now()",
-                [key, next(iter(runs), default_run), size, loaded_to, records, damaged],
+                [key, first_run, size, batch.loaded_to, result.records, damaged],
             )
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-
-    @staticmethod
-    def _fetch_row(rec: ArchivedRecord, key: str, run_id: str) -> dict:
-        return {
-            "archive_path": key, "archive_offset": rec.offset, "archive_length": rec.length,
-            "run_id": run_id, "spider": rec.warc_headers.get(H_SPIDER) or None, "url": rec.url,
-            "method": rec.warc_headers.get(H_METHOD) or ("GET" if rec.rec_type == "response" else None),
-            "status": rec.status, "error": rec.error or None, "page_kind": None,
-            "fetched_at": _warc_time(rec.date), "content_type": rec.header("Content-Type"),
-            "content_length": len(rec.body) if rec.rec_type == "response" else None,
-            "content_sha1": rec.warc_headers.get("WARC-Payload-Digest"),
-        }
-
-    @staticmethod
-    def _doc_row(d: Document, rec: ArchivedRecord, key: str) -> dict:
-        row = {
-            "doc_id": d.doc_id, "source": d.source, "kind": d.kind, "url": d.url, "title": d.title,
-            "text": d.text, "published_at": d.published_at, "fetched_at": _warc_time(rec.date),
-            "extractor": d.extractor, "encoding": d.encoding, "encoding_evidence": d.encoding_evidence,
-            "archive_path": key, "archive_offset": rec.offset,
-        }
-        row.update(derive_fields(d.text))
-        return row
-
     def _upsert_run(self, con, run_id: str, spider: str, path: Path) -> None:
         manifest = path.parent / "run.json"
         started = finished = reason = None

@@ -83,37 +83,79 @@ SEARCH_MACRO = (
     "JOIN search_docs d USING (docid)")
 
 
+_BODY_SQL = "COALESCE(NULLIF(d.text_main_simplified, ''), d.text_simplified, d.text, '')"
+_CHUNK = 2000
+
+
+def tokenize_rows(rows: list[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """Worker function: (doc_id, space-separated tokens of the Simplified title and the body)."""
+    return [(doc_id, " ".join(tokens(simplified(title)) + tokens(body))) for doc_id, title, body in rows]
+
+
 class SearchIndexPass:
-    """Keeps ``search_docs`` and ``search_postings`` in step with ``documents``, incrementally."""
+    """Keeps ``search_docs`` and ``search_postings`` in step with ``documents``, incrementally:
+    a document is (re)indexed exactly when its title or main text, or the indexer, changed."""
 
     name = f"search({SEARCH_VERSION})"
 
+    def __init__(self) -> None:
+        from lendcorpus.pipelines.passes import DERIVED_TEXT, MAIN_TEXT, Declared, upstream
+
+        self.executor = None
+        self.declared = Declared(
+            "search", self.name, reads=("documents.title", "documents.text_main_simplified"),
+            writes=("search_docs", "search_postings", "search_index_state"),
+            # the body is the main text, or the derived text when nothing was left of it
+            digest_sql=f"md5(coalesce(d.title, '') || chr(0) || {MAIN_TEXT} || {DERIVED_TEXT})",
+            joins=upstream("bp", "boilerplate") + " " + upstream("nz", "normalize"))
+
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
-        cols = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'documents'").fetchall()}
-        body = "COALESCE(NULLIF(text_main_simplified, ''), text_simplified, text)" if "text_main_simplified" in cols \
-            else "COALESCE(text_simplified, text)"
+        from lendcorpus.pipelines.passes import run_chunks, stream_rows
+
+        decl = self.declared
+        if reprocess:
+            decl.forget(con, everything=True)
+        sql, params = decl.stale_sql()
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _search_todo AS {sql}", params)
         removed = self._remove(con, reprocess)
-        todo = con.execute(
-            f"SELECT doc_id, coalesce(title, ''), {body} FROM documents "
-            "WHERE doc_id NOT IN (SELECT doc_id FROM search_docs) ORDER BY doc_id").fetchall()
-        if todo:
-            toks = [" ".join(tokens(simplified(r[1])) + tokens(r[2])) for r in todo]
-            table = pa.table({"doc_id": [r[0] for r in todo], "tokens": toks})
+        # what _remove left in _search_todo, in SQL a cursor can run (it cannot see temp tables)
+        todo_sql = f"{sql} UNION SELECT doc_id FROM documents WHERE doc_id NOT IN (SELECT doc_id FROM search_docs)"
+        stream = stream_rows(con, f"SELECT d.doc_id, coalesce(d.title, ''), {_BODY_SQL} FROM documents d "
+                                  f"WHERE d.doc_id IN ({todo_sql}) ORDER BY d.doc_id", params, _CHUNK)
+        indexed = 0
+        for pairs in run_chunks(self.executor, tokenize_rows, stream):
+            table = pa.table({"doc_id": [p[0] for p in pairs], "tokens": [p[1] for p in pairs]})
             con.register("_search", table)
-            try:
+            con.execute("BEGIN TRANSACTION")
+            try:  # the documents and the record that they are indexed commit together
                 add_search_docs(con, "_search", self.name)
+                decl.mark_done(con, "_search")
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
             finally:
                 con.unregister("_search")
+            indexed += len(pairs)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            decl.forget(con)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("DROP TABLE _search_todo")
         posted, resorted = post_pending(con)
-        return {"indexed": len(todo), "removed": removed, "postings": posted, "resorted": resorted}
+        return {"indexed": indexed, "removed": removed, "postings": posted, "resorted": resorted}
 
     def _remove(self, con: duckdb.DuckDBPyConnection, reprocess: bool) -> int:
-        """Drop documents gone from the corpus or indexed by another version, with their postings."""
+        """Drop documents gone from the corpus, indexed by another version or changed since, with
+        their postings (the changed ones are indexed again)."""
         con.execute("BEGIN TRANSACTION")
         try:
             where = "TRUE" if reprocess else \
-                "doc_id NOT IN (SELECT doc_id FROM documents) OR indexer <> ?"
+                "doc_id NOT IN (SELECT doc_id FROM documents) OR indexer <> ? " \
+                "OR doc_id IN (SELECT doc_id FROM _search_todo)"
             params = [] if reprocess else [self.name]
             gone = con.execute(f"SELECT count(*) FROM search_docs WHERE {where}", params).fetchone()[0]
             total = con.execute("SELECT count(*) FROM search_docs").fetchone()[0]
@@ -126,6 +168,10 @@ class SearchIndexPass:
                 con.execute("DELETE FROM search_postings WHERE docid IN (SELECT docid FROM _gone)")
                 con.execute("DELETE FROM search_docs WHERE docid IN (SELECT docid FROM _gone)")
                 con.execute("DROP TABLE _gone")
+            # documents the index lost (removed above, or never posted) are indexed again
+            con.execute("INSERT INTO _search_todo SELECT doc_id FROM documents "
+                        "WHERE doc_id NOT IN (SELECT doc_id FROM search_docs) "
+                        "AND doc_id NOT IN (SELECT doc_id FROM _search_todo)")
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

@@ -35,3 +35,65 @@ def derive_fields(text: str) -> dict:
         "gaps": json.dumps(n.gaps, ensure_ascii=False),
         "normalizer": CHAIN_VERSION,
     }
+
+
+# ---------------------------------------------------------------------- the normalise pass
+
+_DERIVED_COLUMNS = [name for name, _ in DERIVED_SCHEMA]
+
+
+def derive_rows(rows: list[tuple[str, str]]) -> list[dict]:
+    """Worker function: derived fields for a chunk of (doc_id, text)."""
+    return [{"doc_id": doc_id, **derive_fields(text or "")} for doc_id, text in rows]
+
+
+class NormalizePass:
+    """Re-derives the derived text of documents normalised by another chain version, from the
+    stored ``text`` (no archive read). Newly loaded documents were derived by the per-record
+    stage already; this pass only records that (one ``pass_state`` row each)."""
+
+    CHUNK = 1000
+
+    def __init__(self) -> None:
+        from lendcorpus.pipelines.normalize import CHAIN_VERSION
+        from lendcorpus.pipelines.passes import Declared
+
+        self.version = CHAIN_VERSION
+        self.name = f"normalize({CHAIN_VERSION})"
+        self.executor = None
+        self.declared = Declared("normalize", CHAIN_VERSION, reads=("documents.text",),
+                                 writes=tuple(f"documents.{c}" for c in _DERIVED_COLUMNS),
+                                 digest_sql="md5(coalesce(d.text, ''))", recheck=False,
+                                 output_sql="md5(coalesce(d.text_clean, '') || chr(0) || coalesce(d.text_simplified, ''))")
+
+    def run(self, con, *, reprocess: bool = False) -> dict[str, int]:
+        from lendcorpus.pipelines.passes import run_chunks, stream_rows
+
+        decl = self.declared
+        if reprocess:
+            decl.forget(con, everything=True)
+        sql, params = decl.stale_sql()
+        # documents.normalizer says which chain derived the stored fields (the per-record stage
+        # or this pass); pass_state says which text the pass last saw
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _nz_todo AS {sql} "
+                    "UNION SELECT doc_id FROM documents WHERE normalizer IS DISTINCT FROM ?", [*params, self.version])
+        stream = stream_rows(con, "SELECT doc_id, text FROM documents WHERE normalizer IS DISTINCT FROM ? "
+                                  "ORDER BY doc_id", [self.version], self.CHUNK)
+        schema = pa.schema([("doc_id", pa.string()), *DERIVED_SCHEMA])
+        rederived = 0
+        sets = ", ".join(f"{c} = u.{c}" for c in _DERIVED_COLUMNS)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for derived in run_chunks(self.executor, derive_rows, stream):
+                rederived += len(derived)
+                con.register("_nz_upd", pa.Table.from_pylist(derived, schema=schema))
+                con.execute(f"UPDATE documents SET {sets} FROM _nz_upd u WHERE documents.doc_id = u.doc_id")
+                con.unregister("_nz_upd")
+            decl.mark_done(con, "_nz_todo")
+            decl.forget(con)
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("DROP TABLE _nz_todo")
+        return {"rederived": rederived}

@@ -15,6 +15,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--archive", type=Path, default=None, help="archive folder (default: <data home>/archive)")
     p.add_argument("--no-drift-check", action="store_true",
                    help="do not check page yields per spider and page kind after the build (exit 4 on a collapse)")
+    p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
+                   help="worker processes for the per-record stage (default: every core); the corpus is the "
+                        "same for any N")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,6 +29,9 @@ def run(args: argparse.Namespace) -> int:
               f"{sum(stats.rejects.values())} rejects, {stats.records / max(stats.seconds, 1e-9):.0f} records/s",
               file=sys.stderr)
 
+    if args.jobs is not None and args.jobs < 1:
+        print("--jobs must be at least 1", file=sys.stderr)
+        return 2
     files = None
     if args.warcs:
         files = []
@@ -34,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"no such file or folder: {p}", file=sys.stderr)
                 return 2
             files.extend(warc_files(p))
-    stats = Build(args.db, root=args.archive, progress=progress).run(files, reprocess=args.reprocess)
+    stats = Build(args.db, root=args.archive, progress=progress, jobs=args.jobs).run(files, reprocess=args.reprocess)
     print(f"build: {stats.summary()}")
     if stats.rejects:
         print("rejects by stage:reason: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.rejects.items())))

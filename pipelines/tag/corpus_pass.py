@@ -1,8 +1,9 @@
 """The tagging pass of the build: platforms, practices and relevance for untagged documents.
 
-Incremental: a document is tagged again only when the tagger version (lexicon hashes) changes.
-Spans refer to the boilerplate-free Simplified text when the dedup pass provides it, else to
-``text_simplified``.
+Incremental: a document is tagged again exactly when the tagger version (lexicon hashes) or the
+text it tags changed (``pass_state``; a newly learned boilerplate line changes the main text).
+Spans refer to the boilerplate-free Simplified text (``text_main_simplified``; falling back to
+``text_simplified`` for a document the boilerplate pass has not seen).
 """
 
 from __future__ import annotations
@@ -12,72 +13,110 @@ import json
 import duckdb
 import pyarrow as pa
 
+from lendcorpus.pipelines.passes import MAIN_TEXT, Declared, run_chunks, stream_rows, upstream
 from lendcorpus.pipelines.tag.platforms import PlatformMatcher
 from lendcorpus.pipelines.tag.practices import PracticeTagger
 from lendcorpus.pipelines.tag.relevance import RELEVANCE_THRESHOLD, RELEVANCE_VERSION, relevance
 
-BATCH = 5000
+BATCH = 2000
+_MATCHERS: tuple | None = None
+
+
+def _name(platforms: PlatformMatcher, practices: PracticeTagger) -> str:
+    return f"tags({platforms.version}+{practices.version}+{RELEVANCE_VERSION})"
+
+
+def _matchers(lexicons: tuple[str, str] | None = None) -> tuple[PlatformMatcher, PracticeTagger]:
+    """The lexicons, loaded once per process and again when their versions are not ``lexicons``
+    (a lexicon file edited between two builds of one process)."""
+    global _MATCHERS
+    if _MATCHERS is None or (lexicons is not None and (_MATCHERS[0].version, _MATCHERS[1].version) != lexicons):
+        _MATCHERS = (PlatformMatcher(), PracticeTagger())
+    return _MATCHERS
+
+
+def tag_rows(args: tuple) -> tuple[list[dict], list[dict], list[dict]]:
+    """Worker function: tags, platform matches and practice matches for (doc_id, text) rows."""
+    rows, tagger, column, lexicons = args
+    platforms, practices = _matchers(lexicons)
+    tags, plats, pracs = [], [], []
+    for doc_id, text in rows:
+        text = text or ""
+        pm = platforms.find(text)
+        pr = practices.find(text)
+        p_ids = sorted({m.platform for m in pm})
+        codes = sorted({m.code for m in pr})
+        score, evidence = relevance(text, len(p_ids), len(codes))
+        tags.append({"doc_id": doc_id, "tagger": tagger, "text_column": column, "relevance": score,
+                     "relevant": score >= RELEVANCE_THRESHOLD,
+                     "evidence": json.dumps(evidence, ensure_ascii=False),
+                     "platforms": p_ids, "practices": codes})
+        plats.extend({"doc_id": doc_id, "platform": m.platform, "matched": m.matched,
+                      "start_pos": m.start, "end_pos": m.end, "masked": m.masked} for m in pm)
+        pracs.extend({"doc_id": doc_id, "practice": m.code, "cue": m.cue, "start_pos": m.start,
+                      "end_pos": m.end} for m in pr)
+    return tags, plats, pracs
 
 
 class TagPass:
     def __init__(self) -> None:
         self.platforms = PlatformMatcher()
         self.practices = PracticeTagger()
-        self.name = f"tags({self.platforms.version}+{self.practices.version}+{RELEVANCE_VERSION})"
+        self.name = _name(self.platforms, self.practices)
+        self.executor = None
+
+    @property
+    def declared(self) -> Declared:
+        return Declared(
+            "tags", self.name, reads=("documents.text_main_simplified",),
+            writes=("document_tags", "document_platforms", "document_practices", "complaint_platforms"),
+            digest_sql=MAIN_TEXT, joins=upstream("bp", "boilerplate"))
 
     def run(self, con: duckdb.DuckDBPyConnection, *, reprocess: bool = False) -> dict[str, int]:
-        columns = {r[0] for r in con.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'documents'").fetchall()}
-        column = "text_main_simplified" if "text_main_simplified" in columns else "text_simplified"
-        expr = f"COALESCE({column}, text_simplified, text)"
+        column = "text_main_simplified"
         self._refresh_platforms(con)
-        if reprocess:
-            con.execute("BEGIN TRANSACTION")
+        decl = self.declared
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if reprocess:
+                for t in ("document_tags", "document_platforms", "document_practices"):
+                    con.execute(f"DELETE FROM {t}")
+                decl.forget(con, everything=True)
+            # documents gone from the corpus leave no tags behind
             for t in ("document_tags", "document_platforms", "document_practices"):
-                con.execute(f"DELETE FROM {t}")
+                con.execute(f"DELETE FROM {t} WHERE doc_id NOT IN (SELECT doc_id FROM documents)")
+            decl.forget(con)
             con.execute("COMMIT")
-        todo = con.execute(
-            f"SELECT d.doc_id, {expr} FROM documents d LEFT JOIN document_tags t "
-            "ON t.doc_id = d.doc_id AND t.tagger = ? WHERE t.doc_id IS NULL ORDER BY d.doc_id",
-            [self.name]).fetchall()
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        sql, params = decl.stale_sql()
+        stream = stream_rows(con, f"SELECT doc_id, COALESCE(text_main_simplified, text_simplified, text) FROM documents "
+                                f"WHERE doc_id IN ({sql}) ORDER BY doc_id", params, BATCH)
         tagged = relevant = 0
-        for i in range(0, len(todo), BATCH):
-            batch = todo[i: i + BATCH]
-            tags, plats, pracs = [], [], []
-            for doc_id, text in batch:
-                text = text or ""
-                pm = self.platforms.find(text)
-                pr = self.practices.find(text)
-                p_ids = sorted({m.platform for m in pm})
-                codes = sorted({m.code for m in pr})
-                score, evidence = relevance(text, len(p_ids), len(codes))
-                tags.append({"doc_id": doc_id, "tagger": self.name, "text_column": column, "relevance": score,
-                             "relevant": score >= RELEVANCE_THRESHOLD,
-                             "evidence": json.dumps(evidence, ensure_ascii=False),
-                             "platforms": p_ids, "practices": codes})
-                plats.extend({"doc_id": doc_id, "platform": m.platform, "matched": m.matched,
-                              "start_pos": m.start, "end_pos": m.end, "masked": m.masked} for m in pm)
-                pracs.extend({"doc_id": doc_id, "practice": m.code, "cue": m.cue, "start_pos": m.start,
-                              "end_pos": m.end} for m in pr)
-                relevant += score >= RELEVANCE_THRESHOLD
-            ids = pa.table({"doc_id": [d for d, _ in batch]})
+        lexicons = (self.platforms.version, self.practices.version)
+        chunks = ((batch, self.name, column, lexicons) for batch in stream)
+        for tags, plats, pracs in run_chunks(self.executor, tag_rows, chunks):
+            relevant += sum(1 for t in tags if t["relevant"])
+            ids = pa.table({"doc_id": [t["doc_id"] for t in tags]})
             con.execute("BEGIN TRANSACTION")
             try:
                 con.register("_ids", ids)
                 for t in ("document_tags", "document_platforms", "document_practices"):
                     con.execute(f"DELETE FROM {t} WHERE doc_id IN (SELECT doc_id FROM _ids)")
-                con.unregister("_ids")
                 for t, rows in (("document_tags", tags), ("document_platforms", plats),
                                 ("document_practices", pracs)):
                     if rows:
                         con.register("_rows", pa.Table.from_pylist(rows))
                         con.execute(f"INSERT INTO {t} BY NAME SELECT * FROM _rows")
                         con.unregister("_rows")
+                decl.mark_done(con, "_ids")
+                con.unregister("_ids")
                 con.execute("COMMIT")
             except Exception:
                 con.execute("ROLLBACK")
                 raise
-            tagged += len(batch)
+            tagged += len(tags)
         linked = self._link_complaints(con)
         return {"tagged": tagged, "relevant": relevant, "complaint_platforms": linked}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+from lendcorpus.pipelines.boilerplate.corpus_pass import BoilerplatePass
 from lendcorpus.pipelines.build import Build
 from lendcorpus.pipelines.dedup import export_signatures, match_previous
 from lendcorpus.corpus import connect_write
@@ -11,6 +12,8 @@ from lendcorpus.corpus import connect_write
 import pytest
 
 from dedup_helpers import farm_manifest, rows, run_cli, write_farm_warc
+
+BOILERPLATE = BoilerplatePass().name
 
 STATE = [
     "SELECT doc_id, cluster_id, is_canonical, reason, matched_doc_id, jaccard FROM dedup_members ORDER BY doc_id",
@@ -45,7 +48,7 @@ def test_build_strips_boilerplate_and_clusters_copies(data_dir):
     warc = write_farm_warc(data_dir / "warc", ids)
     db = data_dir / "c.duckdb"
     stats = build(db, [warc])
-    assert stats.passes["boilerplate@1"]["documents"] == len(ids)
+    assert stats.passes[BOILERPLATE]["documents"] == len(ids)
     assert stats.passes["dedup@1"]["signed"] == len(ids)
 
     # The raw text keeps the template; the main text does not.
@@ -97,7 +100,7 @@ def test_incremental_rerun_and_reprocess(data_dir):
 
     before = snapshot(db_inc)
     stats = build(db_inc, [w1, w2])
-    assert stats.passes["dedup@1"]["signed"] == 0 and stats.passes["boilerplate@1"]["documents"] == 0
+    assert stats.passes["dedup@1"]["signed"] == 0 and stats.passes[BOILERPLATE]["documents"] == 0
     assert snapshot(db_inc) == before  # re-running changes nothing
 
     build(db_inc, [w1, w2], reprocess=True)
