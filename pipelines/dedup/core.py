@@ -139,9 +139,15 @@ def assign_clusters(docs: list[DocInfo], edges: Iterable[tuple[str, str, float]]
     members: list[Member] = []
     clusters: list[ClusterInfo] = []
     for group in comps.values():
+        if len(group) == 1:  # most documents: no copy
+            d = group[0]
+            empty = d.main_hash is None
+            clusters.append(ClusterInfo(d.doc_id, d.doc_id, 1, 1, d.published, "empty" if empty else "single"))
+            members.append(Member(d.doc_id, d.doc_id, True, "empty" if empty else "unique"))
+            continue
         group.sort(key=DocInfo.canonical_key)
         canon = group[0]
-        cid = min(group, key=DocInfo.cluster_key).doc_id if len(group) > 1 else canon.doc_id
+        cid = min(group, key=DocInfo.cluster_key).doc_id
         dates = [d.published for d in group if d.published is not None]
         hashes = {d.main_hash for d in group}
         kind = ("empty" if canon.main_hash is None else "single" if len(group) == 1

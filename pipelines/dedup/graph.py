@@ -53,12 +53,17 @@ def center_pairs(keys: np.ndarray, nodes: np.ndarray, centers: int) -> tuple[np.
     ys: list[np.ndarray] = []
     cs: list[np.ndarray] = []
     idx = np.arange(n)
+    by_node = np.argsort(nodes, kind="stable")
+    start = np.empty(n, bool)
     for band in range(keys.shape[1]):
-        order = np.lexsort((nodes, keys[:, band]))
+        # rows ordered by node, then (stable radix sort) by band key: buckets with their
+        # members in node order
+        order = by_node[np.argsort(keys[by_node, band], kind="stable")]
         k = keys[order, band]
-        start = np.empty(n, bool)
         start[0] = True
         np.not_equal(k[1:], k[:-1], out=start[1:])
+        if start.all():
+            continue  # no bucket with two members in this band
         gs = np.maximum.accumulate(np.where(start, idx, 0))
         pos = idx - gs
         for j in range(centers):
