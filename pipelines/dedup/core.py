@@ -27,7 +27,7 @@ from datetime import datetime
 
 import numpy as np
 
-from .graph import center_pairs, components, estimate, node_ids
+from .graph import center_pairs, components, estimate, keep_smallest, node_ids
 from .minhash import DEFAULT_PARAMS, MinHashParams, band_keys, sign_batch
 
 #: kept for callers of the old API; edges are now bounded by ``bands × centers`` per node instead
@@ -264,6 +264,7 @@ class Deduper:
             y, c = center_pairs(keys, nodes, self.params.centers)
             est = estimate(self._sigs.matrix(), y, c)
             ok = np.flatnonzero(est >= self.params.threshold)
+            ok = ok[keep_smallest(y[ok], c[ok], nodes[c[ok]], self.params.links)]
             h = self._hashes
             self._edges = [(h[a], h[b], round(j, 6)) for a, b, j in
                            zip(y[ok].tolist(), c[ok].tolist(), est[ok].tolist())]

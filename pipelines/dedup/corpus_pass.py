@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     import duckdb
 
 from .core import MAX_EDGES, DocInfo, assign_clusters, confirm_edges
-from .graph import estimate, node_ids
+from .graph import estimate, keep_smallest, node_ids
 from .minhash import DEFAULT_PARAMS, MemoryIndex, MinHashParams, band_keys, sign_batch
 
 VERSION = 2
@@ -282,12 +282,13 @@ class DedupPass:
         sig_nodes = np.asarray([r[0] for r in got], np.int64)
         sigs = _sig_matrix([r[1] for r in got], self.params.num_perm)  # each signature read once
         est = estimate(sigs, np.searchsorted(sig_nodes, y), np.searchsorted(sig_nodes, cc))
-        ok = est >= self.params.threshold
-        if ok.any():
+        ok = np.flatnonzero(est >= self.params.threshold)
+        ok = ok[keep_smallest(y[ok], cc[ok], cc[ok], self.params.links)]
+        if ok.size:
             edges = pa.table({"node": y[ok], "other": cc[ok], "jaccard": np.round(est[ok], 6)})
             with _Temp(con, "_dd_e", edges):
                 con.execute("INSERT INTO dedup_edges SELECT node, other, jaccard FROM _dd_e")
-        counts["edges"] += int(ok.sum())
+        counts["edges"] += int(ok.size)
         return np.union1d(redo, cc[ok])
 
     def _recluster_part(self, con: duckdb.DuckDBPyConnection, old_clusters: set[str], new_docs: list[str],

@@ -11,9 +11,10 @@ band keys). Here a bucket compares each member with at most ``centers`` of its m
 * the **centers** of a bucket are its ``centers`` smallest nodes; every member of the bucket is a
   candidate of each center smaller than itself, so a node has at most ``bands × centers``
   candidates however large its buckets are;
-* a candidate is an **edge** when the estimated Jaccard reaches the threshold, and clusters are
-  the connected components (a giant bucket still clusters transitively: its members all link to
-  its centers).
+* a candidate is confirmed when the estimated Jaccard reaches the threshold, and a node keeps
+  its edges to its ``links`` smallest confirmed candidates: every copy of an article then links
+  towards the article's few smallest nodes, so clusters (the connected components) stay whole
+  while edges stay at most ``links`` per node (a giant bucket still clusters transitively).
 
 The corpus pass maintains the same edge set incrementally in DuckDB (``corpus_pass.py``); the
 in-memory ``Deduper`` computes it in one batch with the functions here. Both give the same
@@ -78,6 +79,23 @@ def center_pairs(keys: np.ndarray, nodes: np.ndarray, centers: int) -> tuple[np.
     c = np.concatenate(cs).astype(np.int64)
     code = np.unique(y * n + c)
     return code // n, code % n
+
+
+def keep_smallest(y: np.ndarray, c: np.ndarray, order_c: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the pairs to keep: per ``y``, the ``k`` pairs with the smallest ``order_c``
+    (a node keeps its edges to its smallest confirmed centers: they lead every copy of an
+    article to the article's few smallest nodes, so components stay connected while edges
+    stay at most ``k`` per node)."""
+    if not len(y):
+        return np.empty(0, np.int64)
+    o = np.lexsort((order_c, y))
+    ys = y[o]
+    start = np.empty(len(ys), bool)
+    start[0] = True
+    np.not_equal(ys[1:], ys[:-1], out=start[1:])
+    idx = np.arange(len(ys))
+    rank = idx - np.maximum.accumulate(np.where(start, idx, 0))
+    return o[rank < k]
 
 
 def estimate(sigs: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:

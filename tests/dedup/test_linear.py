@@ -104,7 +104,7 @@ def test_a_giant_bucket_clusters_its_members_transitively():
         dd.add(docs)
         members, clusters = dd.clusters()
         assert {frozenset(d for d, _ in docs if d.startswith(p)) for p in ("a0", "a1")} == _partition(members)
-        assert len(dd.near_edges()) <= dd.nodes * params.bands * params.centers
+        assert len(dd.near_edges()) <= dd.nodes * params.links
         assert all(m.reason in ("canonical", "near", "exact") for m in members)
 
 
