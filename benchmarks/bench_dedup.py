@@ -81,8 +81,10 @@ def documents(n: int, seed: int = 0):
         yield text
 
 
-def farm_records(n: int, seed: int = 0):
-    """Yield ``n`` farm-like records: spun copies of the fixture's articles on three sites."""
+def farm_records(n: int, seed: int = 0, prepared: bool = False):
+    """Yield ``n`` farm-like records: spun copies of the fixture's articles on three sites.
+    ``prepared``: the copies' main text as the build would leave it (Simplified, no pinyin, no
+    site template), for ``--prepared``."""
     import eval_dedup as ev
 
     from lendcorpus.crawler.replay import farmgen as fg
@@ -93,6 +95,12 @@ def farm_records(n: int, seed: int = 0):
     rng = random.Random(seed)
     for i in range(n):
         key = rng.choice(keys)
+        if prepared:
+            t = ("simplified", "spin", *(("rewrap",) if rng.random() < 0.2 else ()))
+            a, _ = fg.make_variant(arts[key], t, rng)
+            text = "\n".join(x for _, x in (*a.intro, *a.body, *a.summary, *a.tail) if x)
+            yield {"id": f"f{i}", "text": text}
+            continue
         t = []
         if rng.random() < 0.9:
             t.append("spin")
@@ -107,15 +115,18 @@ def farm_records(n: int, seed: int = 0):
         yield {"id": f"f{i}", "url": f"https://{site}/a/{i}.html", "text": ev._render(a, site)}
 
 
-def write_inputs(directory: Path, n: int) -> dict[str, Path]:
-    paths = {"seed-like": directory / f"seed-{n}.jsonl", "farm-like": directory / f"farm-{n}.jsonl"}
-    with paths["seed-like"].open("w", encoding="utf-8") as fh:
+def write_inputs(directory: Path, n: int) -> dict[str, tuple[Path, Path]]:
+    """Per input kind: (raw file for the full path, main-text file for --prepared)."""
+    seed = directory / f"seed-{n}.jsonl"
+    farm, farm_main = directory / f"farm-{n}.jsonl", directory / f"farm-main-{n}.jsonl"
+    with seed.open("w", encoding="utf-8") as fh:
         for i, t in enumerate(documents(n)):
             fh.write(json.dumps({"id": f"d{i}", "text": t}, ensure_ascii=False) + "\n")
-    with paths["farm-like"].open("w", encoding="utf-8") as fh:
-        for r in farm_records(n):
-            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-    return paths
+    for path, prepared in ((farm, False), (farm_main, True)):
+        with path.open("w", encoding="utf-8") as fh:
+            for r in farm_records(n, prepared=prepared):
+                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    return {"seed-like": (seed, seed), "farm-like": (farm, farm_main)}
 
 
 # ---------------------------------------------------------------------- measurements
@@ -208,11 +219,11 @@ def incremental(n: int, directory: Path) -> dict:
     from lendcorpus.corpus import connect_write
     from lendcorpus.pipelines.dedup import DedupPass
 
-    recs = list(farm_records(n + 1000, seed=7))
+    recs = list(farm_records(n + 1000, seed=7, prepared=True))
     t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
     def load(con, part, offset):
-        tbl = pa.table({"doc_id": [r["id"] for r in part], "url": [r["url"] for r in part],
+        tbl = pa.table({"doc_id": [r["id"] for r in part], "url": [f"https://farm.example/{r['id']}" for r in part],
                         "text": [r["text"] for r in part],
                         "fetched_at": pa.array([t0 + timedelta(seconds=offset + i) for i in range(len(part))],
                                                pa.timestamp("us", tz="UTC"))})
@@ -257,16 +268,17 @@ def main(argv: list[str] | None = None) -> int:
         rows = []
         for n in sizes:
             paths = write_inputs(directory, n)
-            for kind, path in paths.items():
+            for kind, (raw, path) in paths.items():
                 mb = path.stat().st_size / 2**20
                 prep = [run_cli(path, "--prepared") for _ in range(args.repeats)]
-                full = [run_cli(path) for _ in range(args.full_repeats)]
+                full = [run_cli(raw) for _ in range(args.full_repeats)]
                 sign = [signing_alone(path) for _ in range(args.repeats)]
                 ds = [datasketch_command(path, args.baseline_docs) for _ in range(max(1, args.repeats // 2))]
                 graph = pairs_per_node(path)
                 rows.append({"n": n, "kind": kind, "mb": mb, "prep": prep, "full": full, "sign": sign, "ds": ds,
                              "graph": graph})
-                print(f"  done: {kind} {n:,} ({prep[0]['summary']})", file=sys.stderr)
+                print(f"  done: {kind} {n:,}: --prepared: {prep[0]['summary']}; full: {full[0]['summary']}",
+                      file=sys.stderr)
         print()
         print("Whole command `lendcorpus dedup FILE --json` (JSONL in -> JSONL out), medians; docs/s by wall "
               "clock and by the child's CPU time")
@@ -299,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
                 b = next(r for r in rows if r["n"] == hi and r["kind"] == kind)
                 ra = lo / _med(a["prep"], "cpu")
                 rb = hi / _med(b["prep"], "cpu")
-                print(f"{kind}: {hi // lo}x documents -> {b['graph']['pairs'] / max(1, a['graph']['pairs']):.1f}x "
+                print(f"{kind}: {hi / lo:g}x documents -> {b['graph']['pairs'] / max(1, a['graph']['pairs']):.1f}x "
                       f"candidate pairs; --prepared docs/s (CPU) at {hi:,} = {rb / ra:.2f} x docs/s at {lo:,}")
         goal = [r for r in rows if r["n"] >= 100_000]
         for r in goal:
