@@ -235,3 +235,20 @@ def test_adding_documents_touches_only_their_buckets_and_clusters(tmp_path):
     after = dict(con.execute("SELECT doc_id, cluster_id FROM dedup_members").fetchall())
     assert all(after[i] == c for i, c in clusters_before.items() if c not in joined)
     con.close()
+
+
+def test_a_corpus_signed_by_the_old_pass_is_re_derived(tmp_path):
+    """After migration 0015 the rows of dedup@1 (old signer, no node) are redone from scratch."""
+    from lendcorpus.pipelines.dedup import DedupPass
+
+    items = sorted((i, t) for i, t, _ in PREPARED)[:80]
+    con = connect_write(tmp_path / "c.duckdb")
+    _insert(con, items)
+    DedupPass().run(con)
+    want = _state(con)
+    con.execute("UPDATE dedup_signatures SET signer = 'oph@1:n5:k128:b32r4:t0.4:m20:s1', node = NULL")
+    con.execute("DELETE FROM dedup_bands")
+    counts = DedupPass().run(con)
+    assert counts["signed"] == len(items)
+    assert _state(con) == want
+    con.close()
