@@ -95,7 +95,7 @@ def strip_sites(docs: list[Prepared], learn: LearnParams = DEFAULT_LEARN) -> dic
 
 
 def cluster_prepared(docs: list[Prepared], params: MinHashParams = DEFAULT_PARAMS,
-                     batch: int = 10_000) -> dict[str, Member]:
+                     batch: int = 5000) -> dict[str, Member]:
     """Cluster prepared records; returns id -> Member."""
     dd = Deduper(params)
     for i in range(0, len(docs), batch):
