@@ -323,12 +323,31 @@ class DedupPass:
             SELECT a.main_hash, b.main_hash, e.jaccard FROM dedup_edges e
             JOIN n a ON a.node = e.node JOIN n b ON b.node = e.other""").fetchall()
         members, clusters = assign_clusters(docs, edges)
-        con.execute("DELETE FROM dedup_members WHERE doc_id IN (SELECT doc_id FROM _dd_load)")
-        con.execute("DELETE FROM dedup_clusters WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)")
-        if members:
-            with _Temp(con, "_dd_m", _table(members, _MEMBER_SCHEMA)):
+        # Write only the rows that differ: a copy joining a giant article must not rewrite the
+        # article's thousands of unchanged member rows (deleting and re-inserting rows of a
+        # keyed table is what cost most).
+        old_m = {r[0]: r for r in con.execute(
+            "SELECT doc_id, cluster_id, is_canonical, reason, matched_doc_id, jaccard FROM dedup_members "
+            "WHERE doc_id IN (SELECT doc_id FROM _dd_load)").fetchall()}
+        new_m = [m for m in members if old_m.get(m.doc_id) != (m.doc_id, m.cluster_id, m.is_canonical, m.reason,
+                                                                 m.matched_doc_id, m.jaccard)]
+        old_c = {r[0]: r for r in con.execute(
+            "SELECT cluster_id, canonical_doc_id, members, sources, first_published_at, kind FROM dedup_clusters "
+            "WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)").fetchall()}
+        keep_c = {c.cluster_id for c in clusters
+                  if old_c.get(c.cluster_id) == (c.cluster_id, c.canonical_doc_id, c.members, c.sources,
+                                                 c.first_published_at, c.kind)}
+        new_c = [c for c in clusters if c.cluster_id not in keep_c]
+        with _Temp(con, "_dd_mk", pa.table({"doc_id": pa.array([m.doc_id for m in new_m], pa.string())})), \
+             _Temp(con, "_dd_ck", pa.table({"cluster_id": pa.array(sorted(keep_c), pa.string())})):
+            con.execute("DELETE FROM dedup_members WHERE doc_id IN (SELECT doc_id FROM _dd_mk)")
+            con.execute("DELETE FROM dedup_clusters WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters) "
+                        "AND cluster_id NOT IN (SELECT cluster_id FROM _dd_ck)")
+        if new_m:
+            with _Temp(con, "_dd_m", _table(new_m, _MEMBER_SCHEMA)):
                 con.execute("INSERT INTO dedup_members BY NAME SELECT * FROM _dd_m")
-            with _Temp(con, "_dd_c", _table(clusters, _CLUSTER_SCHEMA)):
+        if new_c:
+            with _Temp(con, "_dd_c", _table(new_c, _CLUSTER_SCHEMA)):
                 con.execute("INSERT INTO dedup_clusters BY NAME SELECT * FROM _dd_c")
         for t in ("_dd_touch_docs", "_dd_touch_clusters", "_dd_load"):
             con.execute(f"DROP TABLE {t}")
