@@ -23,7 +23,6 @@ after a crash), and the candidate queries are set-based joins.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +32,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import duckdb
 
-from .core import MAX_EDGES, DocInfo, assign_clusters, confirm_edges
+from .core import DocInfo, assign_clusters, confirm_edges
 from .graph import estimate, keep_smallest, node_ids
 from .minhash import DEFAULT_PARAMS, MemoryIndex, MinHashParams, band_keys, sign_batch
 
