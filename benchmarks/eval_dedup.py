@@ -183,17 +183,16 @@ def sweep(records: list[dict]) -> list[dict]:
         members = cluster_prepared(docs, p)
         clusters = {i: m.cluster_id for i, m in members.items()}
         s = pairwise(labels, clusters)
-        # Without transitivity: which pairs does LSH + the threshold find directly?
-        dd = Deduper(p, max_edges=10**9)
+        # Without transitivity: which pairs does the graph link directly (edges are between
+        # exact texts; copies with the same text count as found)?
+        dd = Deduper(p)
         dd.add([(d.id, d.main_simplified) for d in docs])
         hashes = {d.doc_id: d.main_hash for d in dd.docs}
-        rep = {}
-        for d in dd.docs:
-            rep.setdefault(d.main_hash, d.doc_id)
-        direct = {tuple(sorted((a, b))) for a, b, _ in dd.edges}
+        label_of = {d.main_hash: labels[d.doc_id] for d in dd.docs}
+        direct = {tuple(sorted((a, b))) for a, b, _ in dd.near_edges()}
         found = sum(1 for a, b in itertools.combinations(sorted(labels), 2) if labels[a] == labels[b] and (
-            hashes[a] == hashes[b] or tuple(sorted((rep[hashes[a]], rep[hashes[b]]))) in direct))
-        false_edges = sum(1 for a, b in direct if labels[a] != labels[b])
+            hashes[a] == hashes[b] or tuple(sorted((hashes[a], hashes[b]))) in direct))
+        false_edges = sum(1 for a, b in direct if label_of[a] != label_of[b])
         rows.append({"ngram": p.ngram, "num_perm": p.num_perm, "bands": p.bands, "rows": p.rows,
                      "threshold": p.threshold, **s, "merged": len(merged_bases(labels, clusters)),
                      "direct_recall": found / n_pos, "false_edges": false_edges})

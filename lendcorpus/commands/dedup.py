@@ -5,7 +5,8 @@ learned for) and writes one line per document: ``{"id", "cluster", "canonical", 
 (plus ``matched`` and ``jaccard`` where a match explains it). The code is the build's: the
 normalisation chain, per-site boilerplate learning and stripping, exact hashes, MinHash/LSH.
 A malformed line gives ``{"id", "error"}`` and the rest goes on (exit status 1 at the end);
-counts go to stderr. ``--export-signatures PATH`` writes the corpus's signatures to Parquet
+counts go to stderr. ``--prepared`` skips normalisation and boilerplate (the texts already are
+main Simplified texts); ``--jobs N`` normalises in N worker processes. ``--export-signatures PATH`` writes the corpus's signatures to Parquet
 instead (for deduplicating the next release against this one).
 """
 
@@ -20,6 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", help="JSONL input ({\"id\", \"text\"[, \"url\"]} per line), - for stdin")
     parser.add_argument("--json", action="store_true",
                         help="write JSON lines (default: tab-separated id, cluster, canonical, reason)")
+    parser.add_argument("--prepared", action="store_true",
+                        help="texts are already normalised main texts (e.g. text_main_simplified from a "
+                             "corpus): skip normalisation and boilerplate learning")
+    parser.add_argument("--jobs", type=int, default=0, metavar="N",
+                        help="worker processes for normalisation (default: all cores)")
     parser.add_argument("--export-signatures", metavar="PATH",
                         help="write the corpus's (--db) dedup signatures to a Parquet file and exit")
     parser.add_argument("--against", metavar="PATH",
@@ -115,7 +121,10 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"lendcorpus dedup: {exc}", file=sys.stderr)
         return 2
-    _, members = dedup_records(records)
+    import os
+
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    _, members = dedup_records(records, prepared=args.prepared, jobs=jobs)
     counts: dict[str, int] = {}
     try:
         for item in order:

@@ -1,14 +1,21 @@
-"""Clustering: exact hashes + confirmed LSH edges -> one cluster per article, with reasons.
+"""Clustering: exact hashes + confirmed near edges -> one cluster per article, with reasons.
 
 Shared by the corpus pass (state in DuckDB) and the in-memory ``Deduper`` (``lendcorpus dedup``,
 evaluation, benchmarks). Clusters are the connected components of "same exact hash" and "near
-edge" links, so the result does not depend on the order documents arrived in: a corpus built in
-ten increments clusters like one built at once. (One exception: a document keeps only its
-``MAX_EDGES`` best edges to documents signed before it, so with more than that many near copies
-the edges kept, and in rare cases a link, can depend on arrival order.)
+edge" links, where the near edges come from the capped-bucket graph of ``graph.py``: a function
+of the set of documents, so the clusters do not depend on the order documents arrived in (a
+corpus built in ten increments, in any order, clusters like one built at once).
 
-Canonical member: earliest ``published`` (unknown dates last), then the longest main text (the
-fullest copy), then the smallest id.
+Two different questions get two rules:
+
+* **cluster id** (stable): the ``doc_id`` of the member that arrived first -- smallest
+  ``arrival`` (the build: ``fetched_at``; ``lendcorpus dedup``: the input line), then smallest
+  ``doc_id``. A copy fetched later, even one published earlier, never renames a cluster; an id
+  changes only when two clusters merge (the merged one keeps the earlier arrival's id) or the
+  member that named it is removed.
+* **canonical member** (the best copy): earliest ``published`` (unknown dates last), then the
+  longest main text (the fullest copy), then the smallest id. It may change when an earlier
+  copy arrives; the cluster id does not.
 """
 
 from __future__ import annotations
@@ -20,10 +27,10 @@ from datetime import datetime
 
 import numpy as np
 
-from .minhash import DEFAULT_PARAMS, MemoryIndex, MinHashParams, band_keys, sign_batch
+from .graph import center_pairs, components, estimate, keep_smallest, node_ids
+from .minhash import DEFAULT_PARAMS, MinHashParams, band_keys, sign_batch
 
-#: at most this many confirmed edges are kept per newly signed document (its best matches);
-#: enough to connect it, and edges stay linear in the corpus size however big a cluster grows.
+#: kept for callers of the old API; edges are now bounded by ``bands × centers`` per node instead
 MAX_EDGES = 5
 
 
@@ -34,10 +41,15 @@ class DocInfo:
     length: int  # characters of the main text
     published: datetime | None = None
     source: str | None = None
+    arrival: float | None = None  # fetched_at (epoch s) in the build, input position in the CLI
 
     def canonical_key(self) -> tuple:
         ts = self.published.timestamp() if self.published is not None else 0.0
         return (self.published is None, ts, -self.length, self.doc_id)
+
+    def cluster_key(self) -> tuple:
+        """Order that names clusters: first arrival, then doc_id (see the module docstring)."""
+        return (self.arrival is None, self.arrival or 0.0, self.doc_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,14 +75,16 @@ class ClusterInfo:
 def confirm_edges(new_ids: list[str], new_sigs: np.ndarray, q: np.ndarray, other_ids: list[str],
                   other_sigs: np.ndarray, params: MinHashParams = DEFAULT_PARAMS,
                   max_edges: int = MAX_EDGES) -> list[tuple[str, str, float]]:
-    """Keep candidate pairs whose estimated Jaccard reaches the threshold, best few per document.
+    """Keep candidate pairs whose estimated Jaccard reaches the threshold, best few per document
+    (used to match against a previous release, where each document needs its best match only).
 
     ``q[i]`` is the row of ``new_sigs`` of candidate ``i``; ``other_sigs[i]`` its partner's
     signature and ``other_ids[i]`` its id. Self-pairs are dropped.
     """
     if not len(q):
         return []
-    est = (new_sigs[q] == other_sigs).mean(axis=1)
+    est = estimate(np.concatenate([new_sigs, other_sigs]), np.asarray(q, np.int64),
+                   len(new_sigs) + np.arange(len(q)))
     keep = np.flatnonzero(est >= params.threshold)
     best: dict[int, list[tuple[float, str]]] = defaultdict(list)
     for i in keep.tolist():
@@ -92,63 +106,53 @@ def confirm_edges(new_ids: list[str], new_sigs: np.ndarray, q: np.ndarray, other
     return out
 
 
-class _UnionFind:
-    def __init__(self, n: int):
-        self.parent = list(range(n))
-
-    def find(self, x: int) -> int:
-        p = self.parent
-        while p[x] != x:
-            p[x] = p[p[x]]
-            x = p[x]
-        return x
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def assign_clusters(docs: list[DocInfo], edges: Iterable[tuple[str, str, float]]
                     ) -> tuple[list[Member], list[ClusterInfo]]:
-    """Clusters of ``docs`` from exact hashes and near edges; every document gets a member row.
+    """Clusters of ``docs`` from exact hashes and near edges between exact hashes
+    (``(main_hash, other_main_hash, jaccard)``); every document gets a member row.
 
     Empty documents are singletons with reason ``empty`` (never clustered together). A member's
     reason says how it joined: ``exact`` (same main hash as ``matched_doc_id``: the canonical
-    if it shares the hash, else the first copy of its hash) or ``near`` (an edge with the
-    estimated Jaccard, preferring an edge to the canonical's copies, then the highest).
+    if it shares the hash, else the first copy of its hash in canonical order) or ``near`` (an
+    edge with the estimated Jaccard, preferring an edge to the canonical's text, then the
+    highest, then the smallest id). All of it is a function of the documents and the edges.
     """
-    pos = {d.doc_id: i for i, d in enumerate(docs)}
-    uf = _UnionFind(len(docs))
-    by_hash: dict[str, list[int]] = defaultdict(list)
-    for i, d in enumerate(docs):
-        if d.main_hash is not None:
-            by_hash[d.main_hash].append(i)
-    for idxs in by_hash.values():
-        for i in idxs[1:]:
-            uf.union(idxs[0], i)
-    adj: dict[str, list[tuple[str, float]]] = defaultdict(list)  # hash -> (other doc, jaccard)
+    hix: dict[str, int] = {}
+    for d in docs:
+        if d.main_hash is not None and d.main_hash not in hix:
+            hix[d.main_hash] = len(hix)
+    ea: list[int] = []
+    eb: list[int] = []
+    adj: dict[str, list[tuple[str, float]]] = defaultdict(list)  # hash -> (other hash, jaccard)
     for a, b, j in edges:
-        ia, ib = pos.get(a), pos.get(b)
-        if ia is None or ib is None or docs[ia].main_hash is None or docs[ib].main_hash is None:
+        ia, ib = hix.get(a), hix.get(b)
+        if ia is None or ib is None or ia == ib:
             continue
-        uf.union(ia, ib)
-        adj[docs[ia].main_hash].append((b, j))
-        adj[docs[ib].main_hash].append((a, j))
-    comps: dict[int, list[int]] = defaultdict(list)
+        ea.append(ia)
+        eb.append(ib)
+        adj[a].append((b, j))
+        adj[b].append((a, j))
+    label = components(len(hix), np.asarray(ea, np.int64), np.asarray(eb, np.int64)).tolist()
+    comps: dict[int, list[DocInfo]] = defaultdict(list)
     for i, d in enumerate(docs):
-        comps[uf.find(i) if d.main_hash is not None else -1 - i].append(i)
+        comps[label[hix[d.main_hash]] if d.main_hash is not None else -1 - i].append(d)
     members: list[Member] = []
     clusters: list[ClusterInfo] = []
-    for idxs in comps.values():
-        group = sorted((docs[i] for i in idxs), key=DocInfo.canonical_key)
+    for group in comps.values():
+        if len(group) == 1:  # most documents: no copy
+            d = group[0]
+            empty = d.main_hash is None
+            clusters.append(ClusterInfo(d.doc_id, d.doc_id, 1, 1, d.published, "empty" if empty else "single"))
+            members.append(Member(d.doc_id, d.doc_id, True, "empty" if empty else "unique"))
+            continue
+        group.sort(key=DocInfo.canonical_key)
         canon = group[0]
-        cid = canon.doc_id
+        cid = min(group, key=DocInfo.cluster_key).doc_id
         dates = [d.published for d in group if d.published is not None]
         hashes = {d.main_hash for d in group}
         kind = ("empty" if canon.main_hash is None else "single" if len(group) == 1
                 else "exact" if len(hashes) == 1 else "near")
-        clusters.append(ClusterInfo(cid, cid, len(group), len({d.source for d in group}),
+        clusters.append(ClusterInfo(cid, canon.doc_id, len(group), len({d.source for d in group}),
                                     min(dates) if dates else None, kind))
         if canon.main_hash is None:
             members.append(Member(canon.doc_id, cid, True, "empty"))
@@ -157,16 +161,14 @@ def assign_clusters(docs: list[DocInfo], edges: Iterable[tuple[str, str, float]]
         leader: dict[str, str] = {}
         for d in group:
             leader.setdefault(d.main_hash, d.doc_id)
-        canon_group = {d.doc_id for d in group if d.main_hash == canon.main_hash}
         for d in group[1:]:
             if d.main_hash == canon.main_hash:
                 members.append(Member(d.doc_id, cid, False, "exact", canon.doc_id, 1.0))
             elif leader[d.main_hash] != d.doc_id:
                 members.append(Member(d.doc_id, cid, False, "exact", leader[d.main_hash], 1.0))
             else:
-                cands = [(o, j) for o, j in adj[d.main_hash] if docs[pos[o]].main_hash != d.main_hash]
-                o, j = min(cands, key=lambda t: (t[0] not in canon_group, -t[1], t[0]))
-                members.append(Member(d.doc_id, cid, False, "near", o, j))
+                o, j = min(adj[d.main_hash], key=lambda t: (t[0] != canon.main_hash, -t[1], leader[t[0]]))
+                members.append(Member(d.doc_id, cid, False, "near", leader[o], j))
     return members, clusters
 
 
@@ -192,6 +194,12 @@ class _SigStore:
             i += take
             self.n += take
 
+    def matrix(self) -> np.ndarray:
+        """All signatures as one (n, k) array (one copy)."""
+        if not self.blocks:
+            return np.empty((0, self.k), np.uint32)
+        return np.concatenate(self.blocks)[: self.n]
+
     def take(self, rows: np.ndarray) -> np.ndarray:
         out = np.empty((len(rows), self.k), np.uint32)
         blk = rows // self.BLOCK
@@ -204,54 +212,72 @@ class _SigStore:
 class Deduper:
     """In-memory exact + near-duplicate clustering (the standalone command, evaluation, benchmarks).
 
-    ``add`` signs a batch, indexes the documents whose exact hash is new (one per hash) and
-    confirms LSH candidates against everything added before; ``clusters`` assigns clusters.
+    ``add`` signs a batch and keeps one signature per new exact text; ``clusters`` builds the
+    capped-bucket graph of ``graph.py`` over everything added in one vectorised pass and
+    assigns clusters. The result does not depend on the order or batching of ``add`` calls,
+    except for cluster ids, which follow ``arrival`` (by default: the order of adding).
     """
 
-    def __init__(self, params: MinHashParams = DEFAULT_PARAMS, max_edges: int = MAX_EDGES):
-        self.params = params
-        self.max_edges = max_edges
-        self.index = MemoryIndex(params)
+    def __init__(self, params: MinHashParams = DEFAULT_PARAMS, max_edges: int | None = None):
+        self.params = params  # max_edges: accepted for compatibility, unused
         self.docs: list[DocInfo] = []
-        self.edges: list[tuple[str, str, float]] = []
         self._sigs = _SigStore(params.num_perm)
-        self._ids: list[str] = []  # indexed documents, row -> doc_id
-        self._hash_rep: dict[str, str] = {}
+        self._keys: list[np.ndarray] = []
+        self._hashes: list[str] = []  # node row -> main hash
+        self._seen: set[str] = set()
+        self._edges: list[tuple[str, str, float]] | None = None
 
-    def add(self, items: list[tuple[str, str]] | list[tuple[str, str, datetime | None, str | None]]) -> None:
-        """Add (doc_id, main Simplified text[, published, source]) tuples."""
+    def add(self, items: list[tuple]) -> None:
+        """Add (doc_id, main Simplified text[, published, source[, arrival]]) tuples."""
         if not items:
             return
+        self._edges = None
         texts = [it[1] or "" for it in items]
         batch = sign_batch(texts, self.params)
         rows: list[int] = []
         for i, it in enumerate(items):
-            doc_id, h = str(it[0]), batch.hashes[i]
-            published = it[2] if len(it) > 2 else None
-            source = it[3] if len(it) > 3 else None
-            self.docs.append(DocInfo(doc_id, h, len(texts[i]), published, source))
-            if h is None or h in self._hash_rep:
+            h = batch.hashes[i]
+            arrival = it[4] if len(it) > 4 else None
+            self.docs.append(DocInfo(str(it[0]), h, len(texts[i]), it[2] if len(it) > 2 else None,
+                                     it[3] if len(it) > 3 else None,
+                                     float(len(self.docs)) if arrival is None else arrival))
+            if h is None or h in self._seen:
                 continue
-            self._hash_rep[h] = doc_id
+            self._seen.add(h)
             if batch.shingles[i] >= self.params.min_shingles:
                 rows.append(i)
-        if not rows:
-            return
-        sel = np.asarray(rows)
-        sigs = batch.sigs[sel]
-        keys = band_keys(sigs, self.params)
-        start = len(self._ids)
-        need = start + len(rows)
-        self._sigs.extend(sigs)
-        new_ids = [str(items[i][0]) for i in rows]
-        self._ids.extend(new_ids)
-        self.index.insert(keys, np.arange(start, need))
-        q, r = self.index.query(keys)
-        # pairs inside the batch are found twice (a->b and b->a): keep the one towards the older row
-        ok = r < (start + q)
-        q, r = q[ok], r[ok]
-        self.edges.extend(confirm_edges(new_ids, sigs, q, [self._ids[x] for x in r.tolist()],
-                                        self._sigs.take(r), self.params, self.max_edges))
+                self._hashes.append(h)
+        if rows:
+            sigs = batch.sigs[np.asarray(rows)]
+            self._sigs.extend(sigs)
+            self._keys.append(band_keys(sigs, self.params))
+
+    def near_edges(self) -> list[tuple[str, str, float]]:
+        """Confirmed edges between exact texts: (main_hash, smaller-node main_hash, jaccard)."""
+        if self._edges is None:
+            n = len(self._hashes)
+            if n < 2:
+                self._edges = []
+                return self._edges
+            keys = np.concatenate(self._keys)
+            nodes = node_ids(self._hashes)
+            y, c = center_pairs(keys, nodes, self.params.centers)
+            est = estimate(self._sigs.matrix(), y, c)
+            ok = np.flatnonzero(est >= self.params.threshold)
+            ok = ok[keep_smallest(y[ok], c[ok], nodes[c[ok]], self.params.links)]
+            h = self._hashes
+            self._edges = [(h[a], h[b], round(j, 6)) for a, b, j in
+                           zip(y[ok].tolist(), c[ok].tolist(), est[ok].tolist())]
+        return self._edges
+
+    @property
+    def nodes(self) -> int:
+        """Distinct exact texts in the LSH index (copies of one text are one node)."""
+        return len(self._hashes)
+
+    @property
+    def edges(self) -> list[tuple[str, str, float]]:
+        return self.near_edges()
 
     def clusters(self) -> tuple[list[Member], list[ClusterInfo]]:
-        return assign_clusters(self.docs, self.edges)
+        return assign_clusters(self.docs, self.near_edges())

@@ -39,6 +39,8 @@ class MinHashParams:
     threshold: float = 0.4  # estimated Jaccard needed for a near-duplicate edge
     min_shingles: int = 20  # shorter texts are matched only exactly
     seed: int = 1
+    centers: int = 2  # per LSH bucket, the members every other member is compared with (see graph.py)
+    links: int = 3  # confirmed edges a node keeps: to its smallest confirmed candidates
 
     def __post_init__(self) -> None:
         if self.num_perm & (self.num_perm - 1) or self.num_perm < 8:
@@ -47,12 +49,14 @@ class MinHashParams:
             raise ValueError("bands * rows must not exceed num_perm")
         if self.ngram < 1:
             raise ValueError("ngram must be >= 1")
+        if self.centers < 1 or self.links < 1:
+            raise ValueError("centers and links must be >= 1")
 
     @property
     def signer(self) -> str:
         """Version string stored with every signature: a change means re-signing everything."""
         return (f"oph@1:n{self.ngram}:k{self.num_perm}:b{self.bands}r{self.rows}"
-                f":t{self.threshold:g}:m{self.min_shingles}:s{self.seed}")
+                f":t{self.threshold:g}:m{self.min_shingles}:s{self.seed}:c{self.centers}l{self.links}")
 
 
 DEFAULT_PARAMS = MinHashParams()

@@ -1,9 +1,11 @@
 """Dedup of loose records ({"id", "text", optional "url"}) with the build's code path.
 
-``dedup_records`` runs, per record, the normalisation chain, then learns boilerplate per site
-(the URL's host; records without a URL form one site) with the same threshold the corpus pass
-uses, strips it, and clusters with ``Deduper``. Used by ``lendcorpus dedup`` and the
-evaluation.
+``dedup_records`` runs, per record, the normalisation chain (in worker processes when
+``jobs > 1``), then learns boilerplate per site (the URL's host; records without a URL form one
+site) with the same threshold the corpus pass uses, strips it, and clusters with ``Deduper``,
+whose capped-bucket graph is the corpus pass's. ``prepared=True`` skips normalisation and
+boilerplate (the texts already are main Simplified texts, e.g. exported from a corpus). Used by
+``lendcorpus dedup`` and the evaluation.
 """
 
 from __future__ import annotations
@@ -43,22 +45,35 @@ def site_of(url: str | None) -> str:
         return NO_SITE
 
 
-def normalise(records: Iterable[tuple[str, str, str | None]],
-              normalize: Callable | None = None) -> list[Prepared]:
-    """Run the normalisation chain over (id, text, url) records; identical texts once."""
-    if normalize is None:
-        from lendcorpus.pipelines.normalize import normalize_text as normalize
-    cache: dict[str, tuple[str, str]] = {}
+def _normalise_texts(texts: list[str]) -> list[tuple[str, str]]:
+    from lendcorpus.pipelines.normalize import normalize_text
+
     out = []
-    for rid, text, url in records:
-        got = cache.get(text)
-        if got is None:
-            n = normalize(text)
-            got = (n.text, n.text_simplified)
-            if len(cache) < 100_000:
-                cache[text] = got
-        out.append(Prepared(rid, site_of(url), got[1], got[0]))
+    for t in texts:
+        n = normalize_text(t)
+        out.append((n.text, n.text_simplified))
     return out
+
+
+def normalise(records: Iterable[tuple[str, str, str | None]],
+              normalize: Callable | None = None, jobs: int = 1) -> list[Prepared]:
+    """Run the normalisation chain over (id, text, url) records; identical texts once; with
+    ``jobs > 1`` in that many worker processes (the chain is a pure function of the text)."""
+    records = list(records)
+    distinct = list(dict.fromkeys(text for _, text, _ in records))
+    if normalize is not None:
+        done = [(n.text, n.text_simplified) for n in map(normalize, distinct)]
+    elif jobs > 1 and len(distinct) > 2000:
+        import multiprocessing as mp
+
+        step = 500
+        chunks = [distinct[i : i + step] for i in range(0, len(distinct), step)]
+        with mp.get_context("forkserver").Pool(jobs) as pool:
+            done = [x for part in pool.imap(_normalise_texts, chunks) for x in part]
+    else:
+        done = _normalise_texts(distinct)
+    got = dict(zip(distinct, done))
+    return [Prepared(rid, site_of(url), got[text][1], got[text][0]) for rid, text, url in records]
 
 
 def strip_sites(docs: list[Prepared], learn: LearnParams = DEFAULT_LEARN) -> dict[str, set[str]]:
@@ -80,7 +95,7 @@ def strip_sites(docs: list[Prepared], learn: LearnParams = DEFAULT_LEARN) -> dic
 
 
 def cluster_prepared(docs: list[Prepared], params: MinHashParams = DEFAULT_PARAMS,
-                     batch: int = 2000) -> dict[str, Member]:
+                     batch: int = 5000) -> dict[str, Member]:
     """Cluster prepared records; returns id -> Member."""
     dd = Deduper(params)
     for i in range(0, len(docs), batch):
@@ -90,8 +105,13 @@ def cluster_prepared(docs: list[Prepared], params: MinHashParams = DEFAULT_PARAM
 
 
 def dedup_records(records: Iterable[tuple[str, str, str | None]], params: MinHashParams = DEFAULT_PARAMS,
-                  learn: LearnParams = DEFAULT_LEARN) -> tuple[list[Prepared], dict[str, Member]]:
-    """Normalise, strip boilerplate per site, cluster. Ids must be unique."""
-    docs = normalise(records)
-    strip_sites(docs, learn)
+                  learn: LearnParams = DEFAULT_LEARN, *, prepared: bool = False,
+                  jobs: int = 1) -> tuple[list[Prepared], dict[str, Member]]:
+    """Normalise, strip boilerplate per site, cluster (or, ``prepared``, only cluster). Ids must
+    be unique; a record's position is its arrival (the first copy names the cluster)."""
+    if prepared:
+        docs = [Prepared(rid, site_of(url), text, text, text) for rid, text, url in records]
+    else:
+        docs = normalise(records, jobs=jobs)
+        strip_sites(docs, learn)
     return docs, cluster_prepared(docs, params)

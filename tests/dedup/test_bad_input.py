@@ -81,4 +81,4 @@ def test_many_copies_of_one_line_as_documents_are_one_exact_cluster():
     assert time.perf_counter() - t < 30
     assert len(clusters) == 1 and clusters[0].kind == "exact" and clusters[0].members == 200_000
     assert sum(m.is_canonical for m in members) == 1
-    assert d.index.size <= 1  # at most one index entry per distinct text, however many copies
+    assert d.nodes <= 1  # at most one index entry per distinct text, however many copies

@@ -24,7 +24,7 @@ STATE = [
     "SELECT doc_id, text_main, text_main_simplified FROM documents ORDER BY doc_id",
     "SELECT doc_id, main_hash, shingles, sig, hash_rep FROM dedup_signatures ORDER BY doc_id",
     "SELECT * FROM dedup_edges ORDER BY 1, 2",
-    "SELECT band, key, doc_id FROM dedup_bands ORDER BY 1, 2, 3",
+    "SELECT band, key, node FROM dedup_bands ORDER BY 1, 2, 3",
 ]
 
 
@@ -49,7 +49,7 @@ def test_build_strips_boilerplate_and_clusters_copies(data_dir):
     db = data_dir / "c.duckdb"
     stats = build(db, [warc])
     assert stats.passes[BOILERPLATE]["documents"] == len(ids)
-    assert stats.passes["dedup@1"]["signed"] == len(ids)
+    assert stats.passes["dedup@2"]["signed"] == len(ids)
 
     # The raw text keeps the template; the main text does not.
     for text, main, main_s in rows(db, "SELECT text, text_main, text_main_simplified FROM documents"):
@@ -93,14 +93,14 @@ def test_incremental_rerun_and_reprocess(data_dir):
     learned = rows(db_inc, "SELECT line_key FROM boilerplate_lines")
     stats = build(db_inc, [w1, w2])
     # the second build signed only the new documents and kept what the first learned
-    assert stats.passes["dedup@1"]["signed"] == len(ids) - len(ids) // 2
+    assert stats.passes["dedup@2"]["signed"] == len(ids) - len(ids) // 2
     assert set(learned) <= set(rows(db_inc, "SELECT line_key FROM boilerplate_lines"))
     want = rows(db_all, STATE[0])
     assert rows(db_inc, STATE[0]) == want  # built in two increments = built at once
 
     before = snapshot(db_inc)
     stats = build(db_inc, [w1, w2])
-    assert stats.passes["dedup@1"]["signed"] == 0 and stats.passes[BOILERPLATE]["documents"] == 0
+    assert stats.passes["dedup@2"]["signed"] == 0 and stats.passes[BOILERPLATE]["documents"] == 0
     assert snapshot(db_inc) == before  # re-running changes nothing
 
     build(db_inc, [w1, w2], reprocess=True)
