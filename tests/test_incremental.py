@@ -37,9 +37,13 @@ LINE = "本站声明：催收员爆了我的通讯录请找鹦鹉螺客服"
 
 def write_run(root: Path, run: str, pages: list[tuple[str, list, bytes]]) -> None:
     w = RotatingWarcWriter(root / "site" / run, "site", warcinfo={"spider": "site", "run": run})
-    for i, (url, headers, body) in enumerate(pages):
+    import zlib
+
+    for url, headers, body in pages:
+        # a page's fetch time follows the page, not its place in a run: dedup names a cluster after
+        # its first-fetched member, so an incremental and a fresh build must see the same times
         w.write(Exchange(url=url, method="GET", request_headers=[], request_body=b"", status=200,
-                         response_headers=headers, body=body, fetched_at=1_790_000_000 + i))
+                         response_headers=headers, body=body, fetched_at=1_790_000_000 + zlib.crc32(url.encode()) % 100_000))
     w.close()
 
 

@@ -227,7 +227,7 @@ CLUSTERS = TableSpec(
     doc_ids=False,
     about="One row per near-duplicate cluster with at least one released member.",
     columns=(
-        Column("cluster_id", STR, "the canonical member's id; stable as long as that document is in the corpus"),
+        Column("cluster_id", STR, "the id of the member collected first; a copy collected later never renames the cluster (the representative is `canonical_doc_id`)"),
         Column("canonical_doc_id", STR, "the representative member (earliest published, then smallest id)"),
         Column("kind", STR, "how members were joined", ("single", "exact", "near", "empty")),
         Column("members", pa.int32(), "members in this release"),

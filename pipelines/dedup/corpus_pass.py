@@ -150,8 +150,9 @@ class DedupPass:
         return clusters
 
     def _sign_all(self, con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> list[str]:
-        cur = con.cursor()
-        cur.execute("""
+        # on ``con`` itself, not a cursor: a cursor is another connection and would not see the
+        # signatures this transaction just dropped (changed main texts would never be re-signed)
+        cur = con.execute("""
             SELECT d.doc_id, d.text_main_simplified FROM documents d
             LEFT JOIN dedup_signatures s USING (doc_id)
             WHERE d.text_main_simplified IS NOT NULL AND s.doc_id IS NULL
@@ -162,7 +163,6 @@ class DedupPass:
             if not rows:
                 break
             pending.append(rows)
-        cur.close()
         new_docs: list[str] = []
         for rows in pending:
             self._sign_chunk(con, rows)
