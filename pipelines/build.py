@@ -213,7 +213,7 @@ class Build:
             if isinstance(item, ArchiveDamage):
                 damaged += 1
                 rejects.append({"url": None, "stage": "archive",
-                                "reason": "truncated_record" if item.resumed_at is None else "corrupt_record",
+                                "reason": item.code,
                                 "detail": item.reason, "archive_path": key, "archive_offset": item.offset,
                                 "run_id": default_run})
                 if item.resumed_at is None:
@@ -221,7 +221,7 @@ class Build:
                 loaded_to = item.resumed_at
                 continue
             records += 1
-            loaded_to = item.offset + item.length
+            loaded_to = item.next_offset
             run_id = item.warc_headers.get(H_RUN) or default_run
             runs.setdefault(run_id, item.warc_headers.get(H_SPIDER, ""))
             fetches.append(self._fetch_row(item, key, run_id))
