@@ -555,7 +555,8 @@ def _make_record(path: Path, offset: int, length: int, headers: dict[str, str], 
 
 def _decode_payload(block: bytes, budget: int) -> bytes:
     """Undo chunking and content coding with warcio, never inflating past the budget."""
-    head = b"WARC/1.0\r\nWARC-Type: response\r\nContent-Type: application/http; msgtype=response\r\n" \
+    head = b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://record.invalid/\r\n" \
+           b"Content-Type: application/http; msgtype=response\r\n" \
            b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n"
     try:
         rec = _LOADER.parse_record_stream(BufferedReader(io.BytesIO(head + block)), ensure_http_headers=False)
@@ -714,11 +715,17 @@ def _emit(path: Path, pending, end: int, types, budget: int, check_digests: bool
 
 
 def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
-    """Read the gzip member at ``pos`` record by record; returns (next position, found a record)."""
+    """Read the gzip member at ``pos`` record by record; returns (next position, found a record).
+
+    A member normally holds one record. One that holds several (a whole-file gzip stream) is
+    read as a stream: its records are addressed by the member's offset plus their position in
+    the inflated bytes, and resume at the member until its last record is loaded.
+    """
     member = _Member(fh, pos)
     src = _Bytes(member.read, 0)
     first: tuple[dict[str, str], bytes] | None = None
     packed = 0
+    pending: tuple[int, int, dict[str, str], bytes] | None = None  # the last wanted packed record
     try:
         while True:
             rel = src.pos
@@ -728,16 +735,18 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
                 if src.at_end():
                     break
                 packed = 1
-                # several records in one member (a whole-file gzip stream): offsets are the
-                # member's plus the record's position in the inflated stream
-                yield from _emit_packed(path, pos, 0, src.pos, first, types, budget, check_digests)
-                continue
-            packed += 1
-            yield from _emit_packed(path, pos, rel, src.pos - rel, (headers, block), types, budget, check_digests)
+            else:
+                packed += 1
+            if _wanted(headers, types):
+                if pending is not None:
+                    yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
+                pending = (rel, src.pos - rel, headers, block)
             if src.at_end():
                 break
     except _FileEnded:
         if packed:
+            if pending is not None:
+                yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
             yield ArchiveDamage(path, pos + src.pos, "gzip stream ends inside a record (cut file); a whole-file "
                                 "stream cannot be resumed, so the records after this point are lost", size, TRUNCATED)
             return size, True
@@ -745,6 +754,8 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
         return None, found
     except _Damage as exc:
         nxt = _next_member(fh, pos + 1, size)
+        if pending is not None:
+            yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
         if not found and not packed and nxt is None and pos == 0:
             yield ArchiveDamage(path, 0, f"not a WARC file: its gzip data holds no WARC record ({exc.reason})",
                                 size, NOT_A_WARC)
@@ -753,7 +764,10 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
         yield ArchiveDamage(path, where, exc.reason, nxt, exc.code)
         return nxt, bool(found or packed)
     end = pos + member.compressed_length
-    if not packed:
+    if packed:
+        if pending is not None:
+            yield from _emit_packed(path, pos, pending, end, budget, check_digests)
+    else:
         headers, block = first
         if _wanted(headers, types):
             try:
@@ -763,15 +777,13 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
     return end, True
 
 
-def _emit_packed(path, member_pos, rel, length, rec, types, budget, check_digests):
-    headers, block = rec
-    if not _wanted(headers, types):
-        return
+def _emit_packed(path, member_pos: int, pending, resume: int, budget: int, check_digests: bool):
+    rel, length, headers, block = pending
     try:
         yield _make_record(path, member_pos + rel, length, headers, block, budget, check_digests,
-                           resume_offset=member_pos)
+                           resume_offset=resume)
     except _Damage as exc:
-        yield ArchiveDamage(path, member_pos + rel, exc.reason, member_pos + rel + length, exc.code)
+        yield ArchiveDamage(path, member_pos + rel, exc.reason, resume, exc.code)
 
 
 def _careful_plain(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
