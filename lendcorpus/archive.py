@@ -481,6 +481,9 @@ def _read_one(src: _Bytes, budget: int) -> tuple[dict[str, str], bytes]:
 _DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512, "md5": hashlib.md5}
 
 
+_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
 def _digest_matches(value: str, data: bytes) -> bool | None:
     """True/False when ``value`` (``algo:base32-or-hex``) can be checked, None when it cannot."""
     algo, _, encoded = value.strip().partition(":")
@@ -488,11 +491,18 @@ def _digest_matches(value: str, data: bytes) -> bool | None:
     if fn is None or not encoded:
         return None
     got = fn(data).digest()
+    encoded = encoded.rstrip("=")
     try:
         if len(encoded) == 2 * len(got):
             return bytes.fromhex(encoded) == got
-        return base64.b32decode(encoded.upper() + "=" * (-len(encoded) % 8)) == got
-    except (ValueError, base64.binascii.Error):
+        # base32 via int(): the standard library's b32decode is pure Python and was a third of
+        # the reading time
+        bits = 5 * len(encoded)
+        if bits // 8 != len(got):
+            return False
+        value = int(encoded.upper().translate(_B32_TO_INT), 32) >> (bits - 8 * len(got))
+        return value.to_bytes(len(got), "big") == got
+    except ValueError:
         return None
 
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from lendcorpus.archive import H_METHOD, H_RUN, H_SPIDER, ArchiveDamage, ArchivedRecord, iter_archive, warc_files
 from lendcorpus.corpus import connect_write
+from lendcorpus.crashpoints import crash_point
 from lendcorpus.crawler.siterules import load_all
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.extract import Document, extract_record
@@ -194,6 +195,7 @@ class Build:
                     self.progress(stats)
                     last_report = time.perf_counter()
             for corpus_pass in corpus_passes():
+                crash_point(f"build:before-pass:{corpus_pass.name}")
                 stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
         finally:
             con.close()
@@ -277,6 +279,7 @@ class Build:
         except Exception:
             con.execute("ROLLBACK")
             raise
+        crash_point("build:file-committed")
 
     @staticmethod
     def _fetch_row(rec: ArchivedRecord, key: str, run_id: str) -> dict:

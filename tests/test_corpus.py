@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -103,3 +104,52 @@ def test_empty_result_is_not_an_error(tmp_path):
     connect_write(db).close()
     out = run_cli("sql", "SELECT * FROM documents", "--db", str(db), "--format", "json").stdout
     assert json.loads(out) == []
+
+
+def test_kill_right_after_connect_write_leaves_an_openable_corpus(tmp_path):
+    """Issue 13: a kill before DuckDB's first checkpoint left a log nothing could replay."""
+    db = tmp_path / "c.duckdb"
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os, signal
+        from lendcorpus.corpus import connect_write
+        connect_write({str(db)!r})
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)])
+    assert proc.returncode == -9
+    con = connect_read(db)
+    assert con.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(migrations())
+    con.close()
+    connect_write(db).close()
+
+
+def test_unreplayable_log_is_set_aside_with_a_named_backup(tmp_path, caplog):
+    """A kill between a schema change and the next checkpoint: readers explain, the writer recovers."""
+    db = tmp_path / "c.duckdb"
+    old = [m for m in migrations() if m.version == 1]
+    con = duckdb.connect(str(db))
+    real = corpus.migrations
+    corpus.migrations = lambda: old
+    try:
+        corpus.migrate(con)
+    finally:
+        corpus.migrations = real
+    con.close()
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from lendcorpus.corpus import connect_write
+        connect_write({str(db)!r})
+    """)], env={**os.environ, "LENDCORPUS_CRASH_AT": "migrate:after-commit:0002"})
+    assert proc.returncode == -9
+    wal = tmp_path / "c.duckdb.wal"
+    assert wal.exists()
+    with pytest.raises(CorpusError, match="cannot replay.*lendcorpus build"):
+        connect_read(db)
+    size = wal.stat().st_size
+    with caplog.at_level("WARNING"):
+        con = connect_write(db)
+    (backup,) = tmp_path.glob("c.duckdb.wal.unreplayable-*")
+    assert backup.stat().st_size == size and not wal.exists()
+    assert backup.name in caplog.text and "Lost:" in caplog.text
+    assert [r[0] for r in con.execute("SELECT version FROM _migrations ORDER BY 1").fetchall()] == \
+        [m.version for m in migrations()]
+    con.close()
+    connect_read(db).close()
