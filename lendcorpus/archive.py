@@ -296,7 +296,16 @@ class ArchivedRecord:
 
     @property
     def error(self) -> str:
-        return self.warc_headers.get(H_ERROR, "")
+        """Why a fetch produced no response: our header, else a ``warc-fields`` metadata field."""
+        found = self.warc_headers.get(H_ERROR, "")
+        if found or self.rec_type != "metadata" or not self.warc_headers.get("Content-Type", "").startswith(
+                "application/warc-fields"):
+            return found
+        for line in self.body.decode("utf-8", "replace").split("\r\n"):
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() in ("fetch-error", "error"):
+                return value.strip()
+        return ""
 
     @property
     def next_offset(self) -> int:
@@ -558,7 +567,8 @@ def _make_record(path: Path, offset: int, length: int, headers: dict[str, str], 
         ctype = headers.get("Content-Type")
         http_headers = [("Content-Type", ctype)] if ctype else []
     return ArchivedRecord(path=path, offset=offset, length=length, rec_type=rec_type,
-                          url=_clean_uri(headers.get("WARC-Target-URI", "")), date=headers.get("WARC-Date", ""),
+                          url=_clean_uri(headers.get("WARC-Target-URI") or headers.get("WARC-Refers-To-Target-URI") or ""),
+                          date=headers.get("WARC-Date", ""),
                           status=status, headers=http_headers, body=body, warc_headers=headers,
                           resume_offset=resume_offset)
 

@@ -193,7 +193,36 @@ def connect_read(db: Path | str) -> duckdb.DuckDBPyConnection:
     try:
         return duckdb.connect(str(db), read_only=True)
     except duckdb.Error as exc:
+        if not _wal_unreplayable(exc):
+            raise _explain_open(db, exc) from None
+        return open_last_checkpoint(db, exc)
+
+
+def open_last_checkpoint(db: Path, exc: Exception, **config) -> duckdb.DuckDBPyConnection:
+    """Read-only view of the corpus as of its last checkpoint, leaving an unreplayable log alone.
+
+    DuckDB finds the log by name (``<file>.wal``), so a hard link to the file under another
+    name opens without it: no copy, nothing written. Only the next build (the writer) decides
+    what happens to the log. ``config`` is passed to ``duckdb.connect``.
+    """
+    snapshot = db.with_name(f".{db.name}.checkpoint-{os.getpid()}")
+    snapshot.unlink(missing_ok=True)
+    try:
+        os.link(db, snapshot)
+    except OSError:
         raise _explain_open(db, exc) from None
+    try:
+        con = duckdb.connect(str(snapshot), read_only=True, config=config)
+    except duckdb.Error as again:
+        raise _explain_open(db, again) from None
+    finally:
+        snapshot.unlink(missing_ok=True)
+    logger.warning(
+        "corpus %s: its write-ahead log cannot be replayed (a build was killed during a schema change); showing "
+        "the corpus as of its last checkpoint. The next `lendcorpus build` sets the log aside and re-loads what "
+        "it held from the archive.", db,
+    )
+    return con
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
