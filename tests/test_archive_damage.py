@@ -36,15 +36,16 @@ def page(i: int) -> bytes:
     return f"<html><head><title>第{i}篇</title></head><body><p>第{i}篇 催收 通讯录</p></body></html>".encode()
 
 
-def our_warc(directory: Path, n: int = N) -> tuple[Path, list[int]]:
-    """A .warc.gz as the crawl writes it; returns the file and each exchange's offset."""
+def our_warc(directory: Path, n: int = N, empty: int | None = None) -> tuple[Path, list[int]]:
+    """A .warc.gz as the crawl writes it (exchange ``empty`` with an empty body, which the
+    build rejects); returns the file and each exchange's offset."""
     w = RotatingWarcWriter(directory, "dmg", warcinfo={"spider": "t", "run": "r1"})
     offsets = []
     for i in range(n):
         _, off, _ = w.write(Exchange(
             url=f"https://www.jiedai-baike.example/a/{2000 + i}.html", method="GET", request_headers=[],
             request_body=b"", status=200, response_headers=[("Content-Type", "text/html; charset=utf-8")],
-            body=page(i), fetched_at=time.time()))
+            body=b"" if i == empty else page(i), fetched_at=time.time()))
         offsets.append(off)
     path = w.current_path
     w.close()
@@ -270,7 +271,7 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 
 def test_build_names_damage_and_never_doubles_rejects(tmp_path):
-    src, _ = our_warc(tmp_path / "src")
+    src, _ = our_warc(tmp_path / "src", empty=1)
     root = tmp_path / "archive"
     root.mkdir()
     plain = root / "p.warc"
@@ -282,8 +283,9 @@ def test_build_names_damage_and_never_doubles_rejects(tmp_path):
     db = tmp_path / "c.duckdb"
     files = [plain, root / "notes.warc.gz", bomb]
     _build(db, root, *files)
-    reasons = dict(_rows(db, "SELECT reason, count(*) FROM rejects WHERE stage = 'archive' GROUP BY 1"))
-    assert reasons == {"truncated_record": 1, "not_a_warc": 1, "record_over_budget": 1}
+    reasons = dict(_rows(db, "SELECT stage || ':' || reason, count(*) FROM rejects GROUP BY 1"))
+    assert reasons == {"archive:truncated_record": 1, "archive:not_a_warc": 1, "archive:record_over_budget": 1,
+                       "extract:empty_body": 1, "extract:too_short": 2}  # too_short: the bomb file's pages
     assert _rows(db, "SELECT count(*) FROM fetches WHERE url = ''") == [(0,)]
     before = _rows(db, "SELECT count(*) FROM fetches")[0][0]
     all_rejects = _rows(db, "SELECT count(*) FROM rejects")[0][0]
@@ -292,6 +294,7 @@ def test_build_names_damage_and_never_doubles_rejects(tmp_path):
     plain.write_bytes(data)  # the writer finished the file
     _build(db, root, *files)
     assert _rows(db, "SELECT count(*) FROM fetches")[0][0] == before + 1
-    reasons = dict(_rows(db, "SELECT reason, count(*) FROM rejects WHERE stage = 'archive' GROUP BY 1"))
-    assert reasons == {"not_a_warc": 1, "record_over_budget": 1}
+    reasons = dict(_rows(db, "SELECT stage || ':' || reason, count(*) FROM rejects GROUP BY 1"))
+    assert reasons == {"archive:not_a_warc": 1, "archive:record_over_budget": 1, "extract:empty_body": 1,
+                       "extract:too_short": 2}
     assert _rows(db, "SELECT count(*) FROM fetches WHERE archive_path LIKE '%p.warc'")[0][0] == N
