@@ -81,6 +81,7 @@ def recovers(db: Path, archive: Path, clean: dict[str, int]) -> None:
         assert opened.returncode == 0, opened.stderr[-2000:]
     run_cli("build", "--db", str(db), "--archive", str(archive))
     assert counts(db) == clean
+    assert not list(db.parent.glob(f".{db.name}.*"))  # no side file of a killed creation is left
 
 
 @pytest.fixture(scope="module")
