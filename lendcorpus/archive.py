@@ -615,6 +615,7 @@ def _next_member(fh, start: int, size: int) -> int | None:
     return None
 
 
+_PLAIN_NEXT = b"\r\n\r\nWARC/1."
 _PLAIN_START = re.compile(rb"\nWARC/1\.[01]\r\n")
 
 
@@ -678,16 +679,22 @@ def iter_archive(path: Path, start: int = 0, types: tuple[str, ...] | None = DEF
             fmt = "gzip" if _next_member(fh, start, min(size, start + 1)) == start else "plain"
         careful = _careful_gzip if fmt == "gzip" else _careful_plain
         while pos is not None and pos < size:
-            if fmt == "gzip" and fast:
-                pos = yield from _fast_gzip(fh, path, pos, size, types, budget, check_digests)
+            if fast:
+                pos = yield from _fast_gzip(fh, path, pos, size, types, budget, check_digests, fmt == "plain")
                 if pos is None or pos >= size:
                     return
             pos, got = yield from careful(fh, path, pos, size, types, budget, check_digests, found)
             found = found or got
 
 
-def _fast_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool):
-    """FastWARC over intact members from ``pos``; returns where the careful path takes over."""
+def _fast_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, plain: bool = False):
+    """FastWARC over intact records from ``pos``; returns where the careful path takes over.
+
+    Each record is checked before it is trusted: the next one must start on a gzip member
+    (or, uncompressed, right after this one's closing blank line), its headers must be one
+    record's (no second ``WARC/1.x`` line, no repeated WARC-Type/Record-ID/Date/Length), its
+    block as long as its Content-Length; digests are checked when the record is made.
+    """
     from fastwarc.warc import ArchiveIterator
 
     fd = fh.fileno()
@@ -703,10 +710,15 @@ def _fast_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_di
                 if off != pos:
                     return pos
             else:
-                if off <= pending[0] or os.pread(fd, 3, off) != GZIP_MAGIC:
+                if off <= pending[0] or (os.pread(fd, 11, off - 4) != _PLAIN_NEXT if plain
+                                         else os.pread(fd, 3, off) != GZIP_MAGIC):
                     return pending[0]  # a member holding several records, or damage: read it carefully
                 yield from _emit(path, pending, off, types, budget, check_digests)
-            headers = dict(r.headers.astuples())
+            pairs = r.headers.astuples()
+            headers = dict(pairs)
+            if len(headers) != len(pairs) and len({k for k, _ in pairs if k in _SINGLE}) != \
+                    sum(1 for k, _ in pairs if k in _SINGLE) or any(v.startswith("WARC/1.") for _, v in pairs):
+                return off  # headers of two records run together: let the careful path name it
             try:
                 clen = _content_length(headers)
             except _Damage:
