@@ -262,8 +262,9 @@ def _split_target(url: str) -> str:
 # as its Content-Length, digests must match. Anything unusual hands the file position to the
 # careful path: our own member-by-member reader, which names the damage and resynchronises on the
 # next gzip member (or ``WARC/1.x`` line in uncompressed files), then gives the file back to
-# FastWARC. Uncompressed files, whole-file gzip streams and every file's last member are always
-# read carefully (the last because only a full inflate tells a cut member from an intact one).
+# FastWARC (uncompressed files stay on the careful path after their first damage). Whole-file
+# gzip streams and every file's last record are always read carefully (the last because only
+# reading it to its end tells a cut record from an intact one).
 
 #: Largest record block (or decoded HTTP payload) loaded into memory; bigger ones are rejects.
 MAX_RECORD_BYTES = int(os.environ.get("LENDCORPUS_MAX_RECORD_BYTES", str(64 * 2**20)))
