@@ -32,7 +32,14 @@ CJK_SAMPLE = "借呗微粒贷催收逾期通讯录骚扰威胁上门"
 TOP_PLATFORMS = 20
 TREND_PLATFORMS = 5
 TOP_REJECTS = 20
+TOP_RUNS = 15
+MATRIX_PLATFORMS = 12
+#: characters of context on each side of a practice's cue in the example passages
+EXAMPLE_CONTEXT = 60
 DPI = 110
+#: matplotlib settings under which every string is drawn as written: no mathtext (a reject reason
+#: or a name with two `$` would be parsed as TeX, and an odd one crashes the report), no LaTeX.
+LITERAL_TEXT = {"text.parse_math": False, "text.usetex": False}
 
 
 @dataclass
@@ -163,6 +170,49 @@ def collect(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[tuple]], dic
         "rejects": """
             SELECT stage || ':' || reason, count(*) FROM rejects GROUP BY 1 ORDER BY 2 DESC, 1
             LIMIT {n}""".format(n=TOP_REJECTS),
+        "coverage": """
+            SELECT c.platform, min(c.created_at), max(coalesce(r.finished_at, r.started_at, c.fetched_at, c.created_at))
+            FROM complaints c LEFT JOIN fetches f ON f.archive_path = c.archive_path AND f.archive_offset = c.archive_offset
+            LEFT JOIN crawl_runs r ON r.run_id = f.run_id
+            WHERE c.created_at IS NOT NULL GROUP BY c.platform, coalesce(f.run_id, '')""",
+        "date_range": """
+            SELECT (SELECT min(published_at) FROM documents), (SELECT max(published_at) FROM documents),
+                   (SELECT min(created_at) FROM complaints), (SELECT max(created_at) FROM complaints),
+                   (SELECT count(*) FROM crawl_runs), (SELECT min(started_at) FROM crawl_runs),
+                   (SELECT max(coalesce(finished_at, started_at)) FROM crawl_runs)""",
+        "runs": """
+            WITH j AS (SELECT coalesce(run_id, '(no run)') AS run_id, stage, reason, count(*) AS n FROM rejects GROUP BY ALL),
+            per AS (SELECT run_id, sum(n)::BIGINT AS rejects,
+                           string_agg(stage || ':' || reason || ' ' || n, ', ' ORDER BY n DESC, stage, reason) AS reasons,
+                           sum(n) FILTER (WHERE stage = 'fetch')::BIGINT AS fetch,
+                           sum(n) FILTER (WHERE stage = 'archive')::BIGINT AS archive,
+                           sum(n) FILTER (WHERE stage NOT IN ('fetch', 'archive'))::BIGINT AS processing
+                    FROM j GROUP BY 1),
+            f AS (SELECT run_id, count(*) AS fetches FROM fetches GROUP BY 1)
+            SELECT coalesce(r.run_id, per.run_id) AS run_id, r.spider, r.started_at::TIMESTAMP(0)::VARCHAR,
+                   r.finished_at::TIMESTAMP(0)::VARCHAR, r.finish_reason, coalesce(f.fetches, 0),
+                   coalesce(per.rejects, 0), coalesce(per.fetch, 0), coalesce(per.archive, 0),
+                   coalesce(per.processing, 0), coalesce(per.reasons, '')
+            FROM crawl_runs r FULL JOIN per ON per.run_id = r.run_id LEFT JOIN f ON f.run_id = coalesce(r.run_id, per.run_id)
+            ORDER BY r.started_at DESC NULLS LAST, 1 LIMIT {n}""".format(n=TOP_RUNS),
+        "matrix": """
+            WITH n AS (SELECT platform, count(DISTINCT complaint_id) AS complaints FROM complaint_platforms GROUP BY 1),
+            top AS (SELECT platform, complaints FROM n ORDER BY complaints DESC, platform LIMIT {top})
+            SELECT top.platform, p.name, top.complaints, dp.practice, count(DISTINCT cp.complaint_id)
+            FROM top JOIN platforms p USING (platform) JOIN complaint_platforms cp USING (platform)
+            JOIN document_practices dp ON dp.doc_id = cp.complaint_id
+            GROUP BY ALL ORDER BY top.complaints DESC, top.platform, dp.practice""".format(top=MATRIX_PLATFORMS),
+        "examples": """
+            WITH ranked AS (
+                SELECT dp.practice, dp.doc_id, d.kind, dp.start_pos, dp.end_pos,
+                       CASE WHEN t.text_column = 'text_main_simplified'
+                            THEN coalesce(d.text_main_simplified, d.text_simplified, d.text)
+                            ELSE coalesce(d.text_simplified, d.text) END AS body,
+                       row_number() OVER (PARTITION BY dp.practice ORDER BY (d.kind = 'complaint') DESC,
+                                          t.relevance DESC, dp.doc_id, dp.start_pos) AS rk
+                FROM document_practices dp JOIN document_tags t USING (doc_id) JOIN documents d USING (doc_id)
+                WHERE t.relevant)
+            SELECT practice, doc_id, kind, start_pos, end_pos, body FROM ranked WHERE rk = 1 ORDER BY practice""",
         "totals": """
             SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM complaints),
                    (SELECT count(*) FROM rejects)""",
@@ -231,12 +281,15 @@ def _chart_platforms(rows: list[tuple], lab) -> bytes:
     ax = fig.add_subplot()
     bars = ax.barh(names, total, color="#4c78a8", label="complaints")
     ax.barh(names, resolved, color="#54a24b", label="of which resolved")
-    _annotate(ax, bars, total)
+    for bar, t, r in zip(bars, total, resolved):
+        ax.annotate(f"{t:,} ({r:,} resolved, {100 * r / t:.0f}%)" if t else "0",
+                    (bar.get_x() + bar.get_width(), bar.get_y() + bar.get_height() / 2),
+                    xytext=(3, 0), textcoords="offset points", va="center", fontsize=8)
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_xlabel("complaints (a complaint naming two platforms counts for both)")
     _integer_axis(ax.xaxis)
     ax.legend(loc="lower right", fontsize=8)
-    ax.margins(x=0.08)
+    ax.margins(x=0.3)
     return _png(fig)
 
 
@@ -248,23 +301,63 @@ def _month_range(first: dt.date, last: dt.date) -> list[dt.date]:
     return out
 
 
-def _chart_months(total: list[tuple], per_platform: list[tuple], lab) -> bytes:
+def _china_month(ts) -> dt.date:
+    local = ts.astimezone(dt.timezone(dt.timedelta(hours=8))) if ts.tzinfo else ts
+    return dt.date(local.year, local.month, 1)
+
+
+def covered_months(windows: list[tuple]) -> dict[str | None, set[dt.date]]:
+    """Months each platform's crawls covered (None: any platform), from (platform, oldest item, crawl end)
+    windows: a month inside a window with no complaint is a real zero, a month outside is unknown."""
+    out: dict[str | None, set[dt.date]] = {None: set()}
+    for platform, first, last in windows:
+        if first is None:
+            continue
+        months = _month_range(_china_month(first), _china_month(last or first))
+        out.setdefault(platform, set()).update(months)
+        out[None].update(months)
+    return out
+
+
+def _spans(months: list[dt.date], covered: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """Runs of consecutive uncovered months, as (first, last) pairs."""
+    spans, start = [], None
+    for m in months + [None]:
+        if m is not None and m not in covered:
+            start = start or m
+            prev = m
+        elif start is not None:
+            spans.append((start, prev))
+            start = None
+    return spans
+
+
+def _chart_months(total: list[tuple], per_platform: list[tuple], lab, coverage: dict | None = None) -> bytes:
     title = "Complaints per month (China time), all and top {} platforms".format(TREND_PLATFORMS)
     if not total:
         return _no_data(title, "no complaint has a filing time")
+    coverage = coverage or {}
     months = _month_range(min(r[0] for r in total), max(r[0] for r in total))
+    all_cov = coverage.get(None) or set(months)
     fig = _figure(4.8)
     ax = fig.add_subplot()
     counts = dict(total)
+    nan = float("nan")
     marker = "o" if len(months) <= 36 else None
-    ax.plot(months, [counts.get(m, 0) for m in months], color="black", linewidth=2.2, marker=marker,
-            markersize=4, label="all complaints")
+    # a month no crawl covered is a gap in the line, not a zero
+    ax.plot(months, [counts.get(m, 0) if m in all_cov else nan for m in months], color="black", linewidth=2.2,
+            marker=marker, markersize=4, label="all complaints")
     series: dict[str, tuple[str, dict]] = {}
     for pid, name, month, n in per_platform:
         series.setdefault(pid, (name, {}))[1][month] = n
     for pid, (name, by_month) in series.items():
-        ax.plot(months, [by_month.get(m, 0) for m in months], linewidth=1.3, marker=marker, markersize=3,
-                label=lab(name, pid))
+        platform_cov = coverage.get(pid) or all_cov
+        ax.plot(months, [by_month.get(m, 0) if m in platform_cov else nan for m in months], linewidth=1.3,
+                marker=marker, markersize=3, label=lab(name, pid))
+    for i, (a, b) in enumerate(_spans(months, all_cov)):
+        after = dt.date(b.year + (b.month == 12), b.month % 12 + 1, 1)
+        ax.axvspan(a, after, color="#dddddd", alpha=0.6, linewidth=0,
+                   label="no crawl covered these months" if i == 0 else None)
     ax.set_title(title, loc="left", fontsize=12)
     ax.set_ylabel("complaints")
     ax.set_ylim(bottom=0)
@@ -277,6 +370,16 @@ def _chart_months(total: list[tuple], per_platform: list[tuple], lab) -> bytes:
     ax.xaxis.set_major_formatter(DateFormatter("%Y-%m"))
     fig.autofmt_xdate()
     return _png(fig)
+
+
+def month_rows(total: list[tuple], coverage: dict) -> list[tuple]:
+    """(month, complaints or None, covered) for every month between the first and the last."""
+    if not total:
+        return []
+    counts = dict(total)
+    cov = coverage.get(None) or set(counts)
+    return [(m, counts.get(m, 0) if m in cov else None, "yes" if m in cov else "no")
+            for m in _month_range(min(counts), max(counts))]
 
 
 def practice_rows(data: dict, names: dict[str, str]) -> tuple[list[tuple], int, int]:
@@ -309,9 +412,9 @@ def _chart_practices(rows: list[tuple], c_total: int, d_total: int, lab) -> byte
                  label=f"complaints with full text (n={c_total:,})")
     b2 = ax.barh([i - 0.2 for i in y], d_share, height=0.4, color="#72b7b2",
                  label=f"relevant documents, dedup clusters once (n={d_total:,})")
-    for bars, vals in ((b1, c_share), (b2, d_share)):
-        for bar, v in zip(bars, vals):
-            ax.annotate(f"{v:.1f}%", (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+    for bars, vals, ns in ((b1, c_share, [r[2] for r in rows]), (b2, d_share, [r[4] for r in rows])):
+        for bar, v, n in zip(bars, vals, ns):
+            ax.annotate(f"{v:.1f}% ({n:,})", (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
                         textcoords="offset points", va="center", fontsize=7)
     ax.set_yticks(y, labels)
     ax.set_xlabel("% describing the practice (a text may describe several)")
@@ -401,6 +504,86 @@ def _chart_rejects(rows: list[tuple], lab) -> bytes:
     return _png(fig)
 
 
+def matrix_rows(rows: list[tuple], names: dict[str, str]) -> tuple[list[tuple], list[str]]:
+    """(platform, name, complaints, practice, with practice, % of the platform's complaints) and the
+    practice codes present, in taxonomy order."""
+    out = [(pid, name, n, code, k, round(100 * k / n, 1) if n else 0.0) for pid, name, n, code, k in rows]
+    present = {r[3] for r in out}
+    codes = [c for c in names if c in present] + sorted(present - set(names))
+    return out, codes
+
+
+def _chart_matrix(rows: list[tuple], codes: list[str], lab) -> bytes:
+    title = "Platform × practice: share of each platform's complaints (count)"
+    if not rows:
+        return _no_data(title, "no complaint names both a platform and a practice")
+    platforms: list[tuple[str, str, int]] = []
+    for pid, name, n, *_ in rows:
+        if (pid, name, n) not in platforms:
+            platforms.append((pid, name, n))
+    cell = {(r[0], r[3]): (r[4], r[5]) for r in rows}
+    import numpy as np
+
+    grid = np.array([[cell.get((pid, c), (0, 0.0))[1] for c in codes] for pid, _, _ in platforms])
+    fig = _figure(max(3.0, 1.4 + 0.42 * len(platforms)), max(7.0, 2.8 + 0.85 * len(codes)))
+    ax = fig.add_subplot()
+    im = ax.imshow(grid, cmap="Reds", vmin=0, vmax=max(100.0, float(grid.max())), aspect="auto")
+    for i, (pid, _, _) in enumerate(platforms):
+        for j, c in enumerate(codes):
+            k, share = cell.get((pid, c), (0, 0.0))
+            ax.text(j, i, f"{share:.0f}%\n({k:,})" if k else "·", ha="center", va="center", fontsize=7,
+                    color="white" if share > 60 else "#222222")
+    ax.set_xticks(range(len(codes)), [lab(c, c) for c in codes], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(len(platforms)), [f"{lab(name, pid)} (n={n:,})" for pid, name, n in platforms], fontsize=8)
+    ax.set_title(title, loc="left", fontsize=12)
+    fig.colorbar(im, ax=ax, shrink=0.8, label="% of the platform's complaints")
+    return _png(fig)
+
+
+def _chart_runs(rows: list[tuple], lab) -> bytes:
+    title = f"Rejects per crawl run (latest {TOP_RUNS})"
+    if not rows or not any(r[6] for r in rows):
+        return _no_data(title, "no run had rejects")
+    rows = rows[::-1]
+    labels = [lab(r[0], r[0]) for r in rows]  # run ids start with the spider's name
+    fig = _figure(_hbar_height(len(rows)))
+    ax = fig.add_subplot()
+    left = [0] * len(rows)
+    for idx, stage, color in ((7, "fetch", "#f58518"), (8, "archive", "#b279a2"), (9, "parse / extract", "#4c78a8")):
+        vals = [r[idx] for r in rows]
+        ax.barh(labels, vals, left=left, color=color, label=stage)
+        left = [a + b for a, b in zip(left, vals)]
+    for i, r in enumerate(rows):
+        share = f", {100 * r[6] / r[5]:.0f}% of {r[5]:,} fetches" if r[5] else ""
+        ax.annotate(f"{r[6]:,}{share}", (left[i], i), xytext=(3, 0), textcoords="offset points", va="center",
+                    fontsize=8)
+    ax.set_xlabel("rejects")
+    _integer_axis(ax.xaxis)
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_title(title, loc="left", fontsize=12)
+    ax.margins(x=0.25)
+    return _png(fig)
+
+
+def example_passages(rows: list[tuple], names: dict[str, str], context: int = EXAMPLE_CONTEXT) -> list[dict]:
+    """One passage per practice around its cue, scrubbed with the release scrubber: readers should
+    see what a tag means, never a person's number or name."""
+    from lendcorpus.pipelines.redact import scrub
+
+    out = []
+    for code, doc_id, kind, start, end, body in rows:
+        body = body or ""
+        if not (0 <= start < end <= len(body)):
+            continue
+        left = body[max(0, start - context):start]
+        right = body[end:end + context]
+        out.append({"practice": code, "name": names.get(code, ""), "doc_id": doc_id, "kind": kind,
+                    "left": ("…" if start > context else "") + (scrub(left)[0] or ""),
+                    "cue": scrub(body[start:end])[0] or "",
+                    "right": (scrub(right)[0] or "") + ("…" if end + context < len(body) else "")})
+    return out
+
+
 # --------------------------------------------------------------------------------------- page
 
 _CSS = """
@@ -412,6 +595,7 @@ th{background:#f4f4f4;text-align:left} td.n{text-align:right}
 figure.chart{margin:2em 0;border-top:1px solid #eee;padding-top:1em}
 figure.chart img{max-width:100%;height:auto;display:block}
 figcaption{color:#444;font-size:.9em;margin:.4em 0}
+td.passage{max-width:640px} mark{background:#ffe08a}
 .notice{background:#fff4e5;border:1px solid #f0b35b;padding:.6em 1em;margin:1em 0}
 """
 
@@ -445,8 +629,25 @@ def _table(columns: list[str], rows: list[tuple], limit: int = 60) -> str:
     return f"<table><tr>{head}</tr>{body}</table>{more}"
 
 
-def render_html(charts: list[Chart], totals: dict[str, int], db_label: str, notices: list[str]) -> str:
-    """The report page: totals, notices, each chart as an inline PNG with its numbers."""
+def _day(v) -> str:
+    return v.astimezone(dt.timezone.utc).strftime("%Y-%m-%d") if isinstance(v, dt.datetime) else "—"
+
+
+def span_lines(date_range: list[tuple]) -> list[str]:
+    """What the corpus covers in time: publication, filing and crawl dates (UTC days)."""
+    if not date_range:
+        return []
+    pub_min, pub_max, filed_min, filed_max, runs, crawl_min, crawl_max = date_range[0]
+    return [f"documents published {_day(pub_min)} to {_day(pub_max)}",
+            f"complaints filed {_day(filed_min)} to {_day(filed_max)}",
+            f"{runs:,} crawl run{'s' if runs != 1 else ''} from {_day(crawl_min)} to {_day(crawl_max)}"]
+
+
+def render_html(charts: list[Chart], totals: dict[str, int], db_label: str, notices: list[str],
+                spans: list[str] | None = None, runs: list[tuple] | None = None,
+                examples: list[dict] | None = None) -> str:
+    """The report page: totals, time span, notices, each chart as an inline PNG with its numbers,
+    the crawl runs with their rejects, and one example passage per practice."""
     generated = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts = [
         "<!DOCTYPE html>", '<html lang="zh-Hans"><head><meta charset="utf-8">',
@@ -456,6 +657,8 @@ def render_html(charts: list[Chart], totals: dict[str, int], db_label: str, noti
         f'<p class="meta">corpus {html.escape(db_label)} · generated {generated} · read-only</p>',
         _table(list(totals), [tuple(totals.values())]),
     ]
+    if spans:
+        parts.append('<p class="meta" id="time-span">' + " · ".join(html.escape(x) for x in spans) + "</p>")
     parts += [f'<p class="notice">{html.escape(n)}</p>' for n in notices]
     parts.append("<nav><ul>" + "".join(f'<li><a href="#chart-{c.key}">{html.escape(c.title)}</a></li>'
                                        for c in charts) + "</ul></nav>")
@@ -467,6 +670,23 @@ def render_html(charts: list[Chart], totals: dict[str, int], db_label: str, noti
             f'<img alt="{html.escape(c.title)}" src="{uri}">'
             f"<figcaption>{html.escape(c.caption)} (file: {c.key}.png)</figcaption>"
             f"<details><summary>numbers</summary>{_table(c.columns, c.rows)}</details></figure>")
+    if runs is not None:
+        parts.append('<section id="runs"><h2>Crawl runs and their rejects</h2>'
+                     "<p>The latest runs, newest first; rejects are counted per run, so a new run's problems "
+                     "are not hidden under old ones.</p>"
+                     + _table(["run", "spider", "started (UTC)", "finished (UTC)", "finish reason", "fetches",
+                               "rejects", "top reasons"], [(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[10])
+                                                           for r in runs]) + "</section>")
+    if examples is not None:
+        rows = "".join(
+            f'<tr><td>{html.escape(e["practice"])}<br>{html.escape(e["name"])}</td><td>{html.escape(e["doc_id"])}'
+            f' ({html.escape(e["kind"])})</td><td class="passage">{html.escape(e["left"])}<mark>'
+            f'{html.escape(e["cue"])}</mark>{html.escape(e["right"])}</td></tr>' for e in examples)
+        parts.append('<section id="examples"><h2>One example passage per practice</h2>'
+                     "<p>The cue that triggered the tag is marked; personal data is replaced by the release "
+                     "scrubber's placeholders.</p>"
+                     + (f"<table><tr><th>practice</th><th>document</th><th>passage</th></tr>{rows}</table>"
+                        if examples else "<p>no relevant document describes a practice</p>") + "</section>")
     parts.append(f"<script>{_SCRIPT}</script></body></html>")
     return "\n".join(parts)
 
@@ -495,16 +715,24 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *, db_labe
             return name or ident
         return ident if ident and str(ident).isascii() else ascii_label(name or ident)
 
-    p_rows, c_total, d_total = practice_rows(data, _practice_names())
+    names = _practice_names()
+    p_rows, c_total, d_total = practice_rows(data, names)
+    m_rows, m_codes = matrix_rows(data["matrix"], names)
+    coverage = covered_months(data["coverage"])
     charts = [
         Chart("platforms", "Platform ranking", "Complaints naming each lending platform (its target, title or "
               "text), resolved ones in green. View: resolution_rates.",
               ["platform", "name", "complaints", "resolved"], data["platforms"]),
         Chart("months", "Monthly trends", "Complaints filed per month, all and for the platforms with most "
-              "complaints. Views: complaints_per_platform_month.", ["month", "complaints"], data["months_total"]),
+              "complaints. Months that no crawl covered (before the oldest complaint a crawl reached, or after "
+              "it ended) are grey gaps, not zeros. Views: complaints_per_platform_month.",
+              ["month", "complaints", "covered by a crawl"], month_rows(data["months_total"], coverage)),
         Chart("practices", "Practice mix", "Share of complaints with full text, and of relevant documents "
               "(relevance ≥ 0.5, each dedup cluster once), that describe each collection practice.",
               ["practice", "name", "complaints", "% of complaints", "documents", "% of documents"], p_rows),
+        Chart("matrix", "Platforms × practices", "For the platforms with most complaints (n = complaints "
+              "naming the platform), the share and number of them describing each practice.",
+              ["platform", "name", "complaints", "practice", "with practice", "% of complaints"], m_rows),
         Chart("sources", "Source coverage", "Documents per source, by kind.",
               ["source", "kind", "documents"], data["sources"]),
         Chart("dedup", "Dedup", "Documents and the distinct dedup clusters they fall into, per source; "
@@ -512,17 +740,23 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *, db_labe
               ["source", "documents", "clusters", "duplicates"], data["dedup"]),
         Chart("rejects", "Rejects", "Responses and items the crawl or build rejected, by stage and reason.",
               ["stage:reason", "count"], data["rejects"]),
+        Chart("runs", "Rejects per run", "Rejects of each crawl run by stage, with the share of that run's "
+              "fetches; the table under 'Crawl runs' names the reasons.",
+              ["run", "spider", "fetches", "rejects", "fetch", "archive", "parse / extract"],
+              [(r[0], r[1], r[5], r[6], r[7], r[8], r[9]) for r in data["runs"] if r[6]]),
     ]
     drawers = {
         "platforms": lambda: _chart_platforms(data["platforms"], lab),
-        "months": lambda: _chart_months(data["months_total"], data["months_platform"], lab),
+        "months": lambda: _chart_months(data["months_total"], data["months_platform"], lab, coverage),
+        "matrix": lambda: _chart_matrix(m_rows, m_codes, lab),
+        "runs": lambda: _chart_runs(data["runs"], lab),
         "practices": lambda: _chart_practices(p_rows, c_total, d_total, lab),
         "sources": lambda: _chart_sources(data["sources"], lab),
         "dedup": lambda: _chart_dedup(data["dedup"], lab),
         "rejects": lambda: _chart_rejects(data["rejects"], lab),
     }
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.spines.top": False,
-          "axes.spines.right": False}
+          "axes.spines.right": False, **LITERAL_TEXT}
     missing = 0
     with rc_context(rc), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -540,5 +774,6 @@ def write_report(con: duckdb.DuckDBPyConnection, out_dir: Path | str, *, db_labe
         p.write_bytes(c.png)
         pngs.append(p)
     page = out / "report.html"
-    page.write_text(render_html(charts, totals, db_label, notices), encoding="utf-8")
+    page.write_text(render_html(charts, totals, db_label, notices, span_lines(data["date_range"]), data["runs"],
+                                example_passages(data["examples"], names)), encoding="utf-8")
     return ReportResult(page, pngs, family, notices, missing)

@@ -14,6 +14,7 @@ import argparse
 import glob
 import json
 import os
+import random
 import re
 import sys
 import time
@@ -386,6 +387,65 @@ def eval_opencc(shared: Path) -> dict[str, dict[str, tuple[int, int]]]:
 # ------------------------------------------------------------------ report
 
 
+# ------------------------------------------------------------------ Big5 read as GBK, Taiwan script
+
+
+def big5_lines(shared: Path, min_han: int = 12) -> list[str]:
+    """Real Traditional lines: the Big5 files of charset-detection-cjk, markup stripped, lines with
+    at least ``min_han`` Han characters and two Traditional-only ones, nothing undecodable."""
+    from lendcorpus.pipelines.normalize.script import _script_classes
+
+    trad = _script_classes()[0]
+    out = []
+    for _rel, enc, data in charset_files(shared):
+        if enc != "big5":
+            continue
+        text = re.sub(r"(?s)<[^>]+>", " ", _reference(data, enc))
+        for line in text.split("\n"):
+            line = line.strip()
+            if ("\ufffd" not in line and len(trad.findall(line)) >= 2
+                    and sum(1 for c in line if "\u4e00" <= c <= "\u9fff") >= min_han):
+                out.append(line)
+    return out
+
+
+def eval_big5_in_traditional(shared: Path, seed: int = 5) -> dict:
+    """A stretch of 4-10 characters of a real Traditional line turned into Big5-read-as-GBK
+    mojibake (its Big5 bytes decoded as GB18030, as a browser's GBK decoder does), the rest of the
+    line left intact; the chain must give the line back. Also: the clean lines must not change."""
+    rng = random.Random(seed)
+    lines = big5_lines(shared)
+    cases = exact = partial = 0
+    for line in lines:
+        i = rng.randrange(len(line) // 3, len(line) * 2 // 3)
+        length = rng.randint(4, 10)
+        seg = line[i : i + length]
+        try:
+            damaged = line[:i] + seg.encode("big5").decode("gb18030") + line[i + length :]
+        except UnicodeError:
+            continue
+        if damaged == line:
+            continue
+        cases += 1
+        out = normalize_text(damaged).text
+        if out == line:
+            exact += 1
+        elif any(r.get("note") == "big5-as-gbk" for r in normalize_text(damaged).repairs):
+            partial += 1
+    false_repairs = sum(
+        any(r["step"] == "mojibake" for r in normalize_text(line).repairs) for line in lines)
+    return {"lines": len(lines), "cases": cases, "exact": exact, "partial": partial, "clean_changed": false_repairs}
+
+
+def eval_taiwan_script(shared: Path) -> dict:
+    """Script labels of real Taiwan / Hong Kong Traditional lines (the Big5 files' lines with at
+    least 8 Han characters): all of them, and those using 台 or 裡 (everyday Traditional)."""
+    lines = big5_lines(shared, min_han=8)
+    labels = Counter(normalize_text(t).script for t in lines)
+    tai = Counter(normalize_text(t).script for t in lines if "台" in t or "裡" in t)
+    return {"labels": dict(labels), "with_tai_li": dict(tai)}
+
+
 def _pct(a: int, b: int) -> str:
     return f"{a}/{b} ({100.0 * a / b:.1f}%)" if b else "n/a"
 
@@ -449,6 +509,20 @@ def main(argv: list[str] | None = None) -> int:
     add("", "script", ",".join(sd["script"]), "", "hant x4", all(x == "hant" for x in sd["script"]))
     add("", "seed 003 槟切┟媾R -> 那些面臨", "yes" if sd["shifted_gbk_fixed"] else "no", "", "yes", sd["shifted_gbk_fixed"])
     add("", "keyword-filter gaps recorded", str(sd["gaps"]))
+
+    b5 = eval_big5_in_traditional(shared)
+    add("Big5 lines (charset-detection-cjk)", "Big5-as-GBK stretch in a Trad. line restored", _pct(b5["exact"], b5["cases"]),
+        "", ">= 65%", b5["exact"] >= 0.65 * b5["cases"])
+    add("", "  partly repaired / clean lines changed", f"{b5['partial']} / {b5['clean_changed']} of {b5['lines']}", "",
+        "0 changed", b5["clean_changed"] == 0)
+    tw = eval_taiwan_script(shared)
+    n_tw = sum(tw["labels"].values())
+    add("Taiwan/HK Trad. lines (Big5 files)", "script hant / mixed / hans",
+        f"{tw['labels'].get('hant', 0)} / {tw['labels'].get('mixed', 0)} / {tw['labels'].get('hans', 0)} of {n_tw}", "",
+        ">= 99% hant", tw["labels"].get("hant", 0) >= 0.99 * n_tw)
+    n_tai = sum(tw["with_tai_li"].values())
+    add("", "  of which with 台/裡: hant", _pct(tw["with_tai_li"].get("hant", 0), n_tai), "", "100%",
+        tw["with_tai_li"].get("hant", 0) == n_tai)
 
     ex = eval_extraction_texts(shared)
     ok = ex["mojibake"] == 0 and ex["pinyin"] == 0 and ex["han_lost"] == 0

@@ -23,19 +23,64 @@ from scrapy.http import Headers, Response
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import deferred_from_coro
 
-from lendcorpus.archive import H_BLOCKED, ArchiveDamage, Exchange, RotatingWarcWriter, iter_archive, read_record, warc_files
+from lendcorpus.archive import (H_BLOCKED, H_ERROR, H_FINGERPRINT, H_KIND, H_METHOD, H_RUN, H_SPIDER, ArchiveDamage,
+                                Exchange, RotatingWarcWriter, _gzip_member, iter_archive, read_record,
+                                serialize_record, warc_date, warc_files)
 from lendcorpus.crawler.runs import run_for
 
 logger = logging.getLogger(__name__)
 
 
-def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+#: Request headers that carry a user's credentials: never written to the archive.
+SECRET_HEADERS = frozenset({"cookie", "authorization", "proxy-authorization"})
+
+
+def _header_pairs(headers: Headers, drop: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
     pairs = []
     for key, values in headers.items():
         k = key.decode("latin-1")
+        if k.lower() in drop:
+            continue
         for v in values:
             pairs.append((k, v.decode("latin-1")))
     return pairs
+
+
+class RunWarcWriter(RotatingWarcWriter):
+    """The crawl's WARC writer. A fetch that got no response (timeout, refused, robots.txt) is a
+    ``metadata`` record of ``application/warc-fields``, the WARC standard's type for metadata.
+
+    Written as JSON it was indexed by replay tools as a capture of the URL: pywb served the
+    reason as a ``200`` page that was never fetched. pywb's indexer leaves ``warc-fields``
+    records out, and lendcorpus reads the reason from the ``X-Lendcorpus-Fetch-Error`` header
+    either way. (Kept here, not in lendcorpus/archive.py, so the crawl owns how it records failures.)
+    """
+
+    def write(self, ex: Exchange):
+        if ex.status is not None:
+            return super().write(ex)
+        fh = self._open()
+        path = self._path
+        extra = {H_METHOD: ex.method, H_ERROR: ex.error or "unknown"}
+        for header, value in ((H_FINGERPRINT, ex.fingerprint), (H_KIND, ex.kind), (H_BLOCKED, ex.blocked),
+                              (H_SPIDER, self.warcinfo.get("spider")), (H_RUN, self.warcinfo.get("run"))):
+            if value:
+                extra[header] = str(value)
+        fields = "".join(f"{k}: {' '.join(str(v).split())}\r\n" for k, v in
+                         (("fetch-error", ex.error or "unknown"), ("method", ex.method), ("url", ex.url)))
+        _, rec = serialize_record("metadata", ex.url, fields.encode("utf-8"), "application/warc-fields",
+                                  date=warc_date(ex.fetched_at), extra=extra)
+        data = _gzip_member(rec)
+        offset = fh.tell()
+        try:
+            fh.write(data)
+            fh.flush()
+        except OSError:
+            self._drop_tail(offset)  # as the base writer: the file stays readable
+            raise
+        self.records_written += 1
+        self.bytes_written += len(data)
+        return path, offset, len(data)
 
 
 class ArchiveMiddleware:
@@ -44,7 +89,7 @@ class ArchiveMiddleware:
         self.stats = crawler.stats
         self.run = run_for(crawler)
         self.max_bytes = crawler.settings.getint("LENDCORPUS_WARC_MAX_BYTES")
-        self.writer: RotatingWarcWriter | None = None
+        self.writer: RunWarcWriter | None = None
         self.archived: dict[str, tuple[Path, int]] = {}
         self.failures_in_a_row = 0
         self.max_failures = crawler.settings.getint("LENDCORPUS_ARCHIVE_MAX_FAILURES", 3)
@@ -73,7 +118,7 @@ class ArchiveMiddleware:
                 self.run.run_id, len(self.archived), damaged,
             )
             self.stats.set_value("lendcorpus/resume/archived_responses", len(self.archived))
-        self.writer = RotatingWarcWriter(
+        self.writer = RunWarcWriter(
             self.run.directory,
             self.run.warc_prefix,
             max_bytes=self.max_bytes,
@@ -151,7 +196,7 @@ class ArchiveMiddleware:
         ex = Exchange(
             url=request.url,
             method=request.method,
-            request_headers=_header_pairs(request.headers),
+            request_headers=_header_pairs(request.headers, SECRET_HEADERS),
             request_body=request.body or b"",
             status=status,
             response_headers=headers,
@@ -163,7 +208,9 @@ class ArchiveMiddleware:
             blocked=blocked,
         )
         try:
-            self.writer.write(ex)
+            path, offset, _ = self.writer.write(ex)
+            # where it went: drift reports name an archived example (crawler/drift.py)
+            request.meta["lc_archived"] = {"warc": Path(path).name, "offset": offset}
         except OSError as exc:  # full disk and friends: say so loudly; stop if it persists
             self.stats.inc_value("lendcorpus/archive/write_errors")
             self.failures_in_a_row += 1
@@ -191,6 +238,47 @@ def _reason(exc: Exception) -> str:
     if "dataloss" in name.lower() or "data loss" in text:
         return "data_loss"
     return "fetch_error_" + "".join(c for c in name if c.isalnum()).lower()
+
+
+class SessionCookieMiddleware:
+    """Add the user's session cookie to the requests that need a logged-in session.
+
+    A spider that offers one has a ``session_cookie`` property (e.g. ``LENDCORPUS_HEIMAO_COOKIE``)
+    and marks requests with ``meta['lc_session']``. The header is added here, at download time
+    (order 750: after Scrapy's CookiesMiddleware, which rebuilds the Cookie header from its jar),
+    so it is never in a request that Scrapy logs, persists in
+    JOBDIR or fingerprints; ``ArchiveMiddleware`` drops it from archived request headers.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_request(self, request: Request):
+        if not request.meta.get("lc_session"):
+            return None
+        cookie = getattr(self.crawler.spider, "session_cookie", "") or ""
+        if cookie:
+            request.headers[b"Cookie"] = cookie.encode("latin-1", "replace")
+            self.crawler.stats.inc_value("lendcorpus/session/requests")
+        else:
+            self.crawler.stats.inc_value("lendcorpus/session/anonymous")
+        return None
+
+    # Take it off again once the download is done, so a retry (a copy of this request that goes
+    # back through the scheduler, and JOBDIR if set) never carries it; it is added anew next time.
+    def process_response(self, request: Request, response: Response):
+        if request.meta.get("lc_session"):
+            request.headers.pop(b"Cookie", None)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception):
+        if request.meta.get("lc_session"):
+            request.headers.pop(b"Cookie", None)
+        return None
 
 
 class BlockBackoffMiddleware:
@@ -228,6 +316,7 @@ class BlockBackoffMiddleware:
                 slot.delay = max(self.base_delay, slot.delay / 2)
             return response
         self.in_a_row += 1
+        self.crawler.stats.inc_value(f"lendcorpus/blocks/{blocked}")
         tries = request.meta.get("lc_block_tries", 0) + 1
         if slot is not None:
             slot.delay = min(max(slot.delay * 2, 1.0), self.max_delay)

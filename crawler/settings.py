@@ -36,6 +36,7 @@ RETRY_TIMES = 2
 DOWNLOADER_MIDDLEWARES = {
     "lendcorpus.crawler.middlewares.BlockBackoffMiddleware": 30,
     "lendcorpus.crawler.middlewares.ArchiveMiddleware": 40,
+    "lendcorpus.crawler.middlewares.SessionCookieMiddleware": 750,  # after CookiesMiddleware (700), which rewrites the Cookie header
 }
 DOWNLOAD_HANDLERS = {
     "http": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
@@ -43,8 +44,13 @@ DOWNLOAD_HANDLERS = {
 }
 EXTENSIONS = {
     "lendcorpus.crawler.extensions.ProgressLog": 500,
+    # Spidermon with the drift monitors (crawler/drift.py); before RunManifest so run.json has its stats
+    "lendcorpus.crawler.monitors.DriftSpidermon": 505,
     "lendcorpus.crawler.extensions.RunManifest": 510,
 }
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ["lendcorpus.crawler.monitors.DriftMonitorSuite"]
+SPIDERMON_PERIODIC_MONITORS = {"lendcorpus.crawler.monitors.DriftMonitorSuite": 60}
 REQUEST_FINGERPRINTER_CLASS = "lendcorpus.crawler.fingerprint.StableFingerprinter"
 
 # lendcorpus settings (docs/configuration.md)
@@ -62,6 +68,16 @@ LENDCORPUS_STATE_DIR = os.environ.get("LENDCORPUS_STATE_DIR", "")  # default: <d
 # Where spiders keep high-water marks: empty = the JSON file under LENDCORPUS_STATE_DIR; a class
 # path with from_crawler/load/save otherwise (distributed crawls use the Redis store).
 LENDCORPUS_STATE_STORE = ""
+# 黑猫投诉's keyword search and company lists need a logged-in session: the Cookie header of the
+# user's own browser session (docs/sources/heimao.md). Never logged; stripped from the archive.
+LENDCORPUS_HEIMAO_COOKIE = os.environ.get("LENDCORPUS_HEIMAO_COOKIE", "")
+# Drift alarms (docs/sources/drift.md): judge a page kind once it has this many pages; check every
+# N responses (and every 60 s, and at close); a block-page share above this is an alarm too.
+# LENDCORPUS_DRIFT_EXPECT = {"tieba": {"thread": {"min_mean": 1, "max_empty_share": 0.2}}} overrides.
+LENDCORPUS_DRIFT_MIN_PAGES = 5
+LENDCORPUS_DRIFT_CHECK_EVERY = 25
+LENDCORPUS_DRIFT_MAX_BLOCK_SHARE = 0.5
+LENDCORPUS_DRIFT_EXPECT: dict = {}
 LENDCORPUS_BLOCK_RETRIES = 3
 LENDCORPUS_BLOCK_MAX_DELAY = 300.0
 
@@ -72,6 +88,7 @@ LENDCORPUS_REDIS_PREFIX = "lendcorpus"  # every key is <prefix>:<spider>:...
 LENDCORPUS_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats / counter reports / reaps
 LENDCORPUS_REDIS_WORKER_TTL = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
 LENDCORPUS_REDIS_IDLE_POLL = 0.5  # seconds between looks at the queue when this worker has nothing to do
+LENDCORPUS_REDIS_OUTAGE_MAX = 60.0  # seconds of Redis outage a worker rides out (retries with back-off) before exit 7
 # Global politeness: minimum seconds between two requests to one domain across all workers
 # (0 = off), and per-domain exceptions {"tousu.sina.com.cn": 2.0}.
 LENDCORPUS_REDIS_DOMAIN_DELAY = 0.5

@@ -21,13 +21,18 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "seed": ("seed", "push a spider's start requests into a Redis frontier for distributed workers"),
     "status": ("status", "show a distributed crawl: queue, in flight, workers, pages/s, rejects"),
     "build": ("build", "load archived responses into the DuckDB corpus (idempotent)"),
+    "drift": ("drift", "check page yields per spider and page kind: did a source's layout change? (exit 4)"),
     "sql": ("sql", "run a read-only SQL query against the corpus"),
+    "export": ("export", "write documents (filtered: source, kind, relevant, dates, one per cluster) as JSONL, CSV or Parquet"),
+    "parse": ("parse", "show what the pipeline makes of one archived URL or one local HTML/JSON file"),
     "replay": ("replay", "serve the recorded-shape fixtures of the real sources on loopback"),
     "normalize": ("normalize", "decode, repair and normalise Chinese text (stdin, file or JSONL)"),
     "search": ("search", "full-text search of the corpus (Chinese, offline), ranked with snippets"),
     "dedup": ("dedup", "cluster exact and near-duplicate documents of a JSONL file (same code as the build)"),
     "redact": ("redact", "scrub personal data (phones, ID/card numbers, names, addresses...) from text or JSONL"),
+    "cycle": ("cycle", "the periodic job: crawl, build, and cut a release when this month's is missing"),
     "release": ("release", "cut a versioned, scrubbed open-dataset release (Parquet + card), or verify one"),
+    "serve": ("serve", "browse, search and read the corpus in a web browser, each document traced to its archived page"),
     "report": ("report", "write an HTML report with charts (platforms, months, practices, sources, dedup, rejects)"),
 }
 
@@ -81,6 +86,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `lendcorpus sql ... | head`: the reader left; stop quietly, as `yes | head` does.
+        _silence_stdout()
+        return 141
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not raise again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover

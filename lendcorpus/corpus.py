@@ -22,6 +22,7 @@ import hashlib
 import logging
 import os
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -76,6 +77,35 @@ def _explain_lock(db: Path, exc: Exception) -> CorpusError:
     )
 
 
+#: How long a writer waits for readers (the explorer, a `sql` query) to let go of the file.
+LOCK_WAIT_SECONDS = float(os.environ.get("LENDCORPUS_LOCK_WAIT", "30"))
+
+
+def intent_file(db: Path | str) -> Path:
+    """A writer waiting for the file announces itself here, so that polite readers (the explorer)
+    stop opening the corpus until it got in; without it a busy reader could starve the build."""
+    db = Path(db)
+    return db.with_name(db.name + ".writer-waiting")
+
+
+def writer_waiting(db: Path | str) -> bool:
+    """Whether a live process is waiting to write ``db``."""
+    f = intent_file(db)
+    try:
+        pid = int(f.read_text(encoding="ascii").strip() or "0")
+    except (OSError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False  # a writer that died waiting: stale
+    except PermissionError:
+        pass
+    return True
+
+
 def _wal_unreplayable(exc: Exception) -> bool:
     return "replaying WAL" in str(exc) or "WAL file" in str(exc)
 
@@ -97,30 +127,56 @@ def _explain_open(db: Path, exc: Exception) -> CorpusError:
     return CorpusError(f"cannot open corpus {db}: {exc}")
 
 
-def _open(db: Path) -> duckdb.DuckDBPyConnection:
-    """Open for writing; an unreplayable write-ahead log is set aside (named backup), not fatal."""
+def _open(db: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open for writing; an unreplayable write-ahead log is set aside (named backup), not fatal.
+
+    While another process holds the file, wait up to ``wait`` seconds with an intent file
+    telling polite readers to stand back; then give up with ``CorpusInUse``."""
+    deadline = time.monotonic() + wait
+    intent = None
     try:
-        return duckdb.connect(str(db))
-    except duckdb.Error as exc:
-        if not _wal_unreplayable(exc):
-            raise _explain_open(db, exc) from None
-        wal = db.with_name(db.name + ".wal")
-        backup = wal_backup_name(db)
-        size = wal.stat().st_size if wal.exists() else 0
-        os.replace(wal, backup)
-        logger.warning(
-            "corpus %s: its write-ahead log could not be replayed (%s). Moved it to %s (%d bytes) and opened the "
-            "corpus as of its last checkpoint. Lost: the transactions committed since then (a schema change, "
-            "or WARC files loaded since); the build re-loads those files, as `archive_files` was rolled back "
-            "with them. Delete the backup once the build has run.",
-            db, str(exc).splitlines()[0][:200], backup.name, size,
-        )
-        try:
-            con = duckdb.connect(str(db))
-        except duckdb.Error as again:
-            raise _explain_open(db, again) from None
-        con.execute("CHECKPOINT")
-        return con
+        while True:
+            try:
+                return duckdb.connect(str(db))
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower():
+                    raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+                if time.monotonic() >= deadline:
+                    raise _explain_lock(db, exc) from None
+                if intent is None:
+                    intent = intent_file(db)
+                    intent.write_text(str(os.getpid()), encoding="ascii")
+                time.sleep(0.05)
+            except duckdb.Error as exc:
+                if not _wal_unreplayable(exc):
+                    raise _explain_open(db, exc) from None
+                unreplayable = exc
+                break
+    finally:
+        if intent is not None:
+            intent.unlink(missing_ok=True)
+    return _set_log_aside(db, unreplayable)
+
+
+def _set_log_aside(db: Path, exc: Exception) -> duckdb.DuckDBPyConnection:
+    """Move the log to a named backup, say what that loses, open the last checkpoint."""
+    wal = db.with_name(db.name + ".wal")
+    backup = wal_backup_name(db)
+    size = wal.stat().st_size if wal.exists() else 0
+    os.replace(wal, backup)
+    logger.warning(
+        "corpus %s: its write-ahead log could not be replayed (%s). Moved it to %s (%d bytes) and opened the "
+        "corpus as of its last checkpoint. Lost: the transactions committed since then (a schema change, "
+        "or WARC files loaded since); the build re-loads those files, as `archive_files` was rolled back "
+        "with them. Delete the backup once the build has run.",
+        db, str(exc).splitlines()[0][:200], backup.name, size,
+    )
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error as again:
+        raise _explain_open(db, again) from None
+    con.execute("CHECKPOINT")
+    return con
 
 
 def _create(db: Path) -> None:
@@ -164,13 +220,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def connect_write(db: Path | str) -> duckdb.DuckDBPyConnection:
-    """Open the corpus for writing and bring its schema up to date (crash-safe, see module doc)."""
+def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the corpus for writing and bring its schema up to date (crash-safe, see module doc).
+
+    While another process holds the file, wait up to ``wait`` seconds (``$LENDCORPUS_LOCK_WAIT``,
+    default 30), then give up with ``CorpusInUse``."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     if not db.exists():
         _create(db)
-    con = _open(db)
+    con = _open(db, LOCK_WAIT_SECONDS if wait is None else wait)
     try:
         migrate(con)
         from lendcorpus.analysis import create_views
@@ -223,6 +282,31 @@ def open_last_checkpoint(db: Path, exc: Exception, **config) -> duckdb.DuckDBPyC
         "it held from the archive.", db,
     )
     return con
+
+
+#: DuckDB's own guards for connections that run SQL a user typed (``sql``, ``search``): no file,
+#: network or extension access outside the corpus file itself, no extension auto-loading, no
+#: scanning of Python variables, and settings locked so a query cannot turn any of it back on.
+SANDBOX_CONFIG: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,  # last: locks everything above
+}
+
+
+def connect_sandboxed(db: Path | str) -> duckdb.DuckDBPyConnection:
+    """connect_read plus SANDBOX_CONFIG: for untrusted SQL, which must not touch anything else."""
+    db = Path(db)
+    if not db.exists():
+        raise CorpusError(f"no corpus at {db}: run `lendcorpus build` (or `lendcorpus demo`) first")
+    try:
+        return duckdb.connect(str(db), read_only=True, config=dict(SANDBOX_CONFIG))
+    except duckdb.Error as exc:
+        if not _wal_unreplayable(exc):
+            raise _explain_open(db, exc) from None
+        return open_last_checkpoint(db, exc, **SANDBOX_CONFIG)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:

@@ -26,6 +26,7 @@ from lendcorpus.crashpoints import crash_point
 from lendcorpus.crawler.siterules import load_all
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.extract import Document, extract_record
+from lendcorpus.crawler.drift import primary_items
 from lendcorpus.pipelines.extract.model import ROW_TABLES
 from lendcorpus.pipelines.passes import corpus_passes
 from lendcorpus.pipelines.textchain import derive_fields, DERIVED_SCHEMA
@@ -88,7 +89,7 @@ FETCH_SCHEMA = pa.schema([
     ("run_id", pa.string()), ("spider", pa.string()), ("url", pa.string()), ("method", pa.string()),
     ("status", pa.int32()), ("error", pa.string()), ("page_kind", pa.string()),
     ("fetched_at", pa.timestamp("us", tz="UTC")), ("content_type", pa.string()),
-    ("content_length", pa.int64()), ("content_sha1", pa.string()),
+    ("content_length", pa.int64()), ("content_sha1", pa.string()), ("items", pa.int32()),
 ])
 DOC_SCHEMA = pa.schema([
     ("doc_id", pa.string()), ("source", pa.string()), ("kind", pa.string()), ("url", pa.string()),
@@ -229,6 +230,7 @@ class Build:
             fetches.append(self._fetch_row(item, key, run_id))
             ex = extract_record(item, self.rules)
             fetches[-1]["page_kind"] = ex.page_kind
+            fetches[-1]["items"] = primary_items(ex)  # drift alarms (crawler/drift.py)
             for r in ex.rejects:
                 rejects.append({"url": item.url, "stage": r.stage, "reason": r.reason, "detail": r.detail,
                                 "archive_path": key, "archive_offset": item.offset, "run_id": run_id})
@@ -237,7 +239,7 @@ class Build:
                     docs[d.doc_id] = self._doc_row(d, item, key)
             if ex.rows:
                 fill = {"archive_path": key, "archive_offset": item.offset, "fetched_at": _warc_time(item.date)}
-                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts") else (t, r)
+                parsed_rows.extend((t, {**fill, **r}) if t in ("complaints", "forum_threads", "forum_posts", "forum_ads") else (t, r)
                             for t, r in ex.rows)
         stats.records += records
         stats.damaged += damaged

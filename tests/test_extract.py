@@ -92,7 +92,7 @@ def test_generic_fallback_for_unknown_sites():
     ex = extract_record(record("https://news.other.example/2024/1.html", html.encode()), INDEX)
     assert ex.documents, ex.rejects
     doc = ex.documents[0]
-    assert doc.source == "web" and doc.doc_id.startswith("web:") and doc.extractor.startswith("generic:trafilatura@")
+    assert doc.source == "web" and doc.doc_id.startswith("web:") and doc.extractor.startswith("generic@")
     assert "緊急聯系人" in doc.text
     short = extract_record(record("https://news.other.example/menu.html",
                                   "<html><body><p>首頁 關於我們</p></body></html>".encode()), INDEX)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import tomllib
 import urllib.robotparser
 from datetime import datetime
@@ -126,12 +125,10 @@ def test_clean_refuses_to_delete_a_folder_that_is_not_a_farm_site(tmp_path):
     assert (tmp_path / "precious.txt").exists()
 
 
-def test_five_thousand_extra_articles_in_a_few_seconds(tmp_path):
+def test_five_thousand_extra_articles(tmp_path):
+    # how fast is a benchmark's business (benchmarks/bench_crawl.py uses this generator), not a test's
     out = tmp_path / "big"
-    started = time.perf_counter()
     summary = farmgen.generate_farm_site(out, host="big.example", n_extra=5000, seed=3)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 20, f"took {elapsed:.1f}s"
     man = json.loads((out / "_manifest.json").read_text(encoding="utf-8"))
     assert len(man["articles"]) == len(summary["article_ids"]) > 5000
     kinds = {k for entry in man["articles"].values() for k in entry["kinds"]}

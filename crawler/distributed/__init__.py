@@ -56,6 +56,7 @@ def configure(settings, redis_url: str, *, worker_id: str | None = None, seed: b
     dl_mw = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
     dl_mw["lendcorpus.crawler.distributed.robots.SharedRobotsMiddleware"] = 35
     dl_mw["lendcorpus.crawler.distributed.ratelimit.GlobalRateLimitMiddleware"] = 950
+    dl_mw["lendcorpus.crawler.distributed.ratelimit.OutageRetryMiddleware"] = 960
     settings.set("DOWNLOADER_MIDDLEWARES", dl_mw, priority=prio)
     ext = dict(settings.getdict("EXTENSIONS"))
     ext["lendcorpus.crawler.distributed.worker.WorkerRegistry"] = 520

@@ -22,7 +22,7 @@ def crawl_id(server, keys: Keys) -> str:
 def worker_run_dirs(settings, spiders: list[str]) -> dict[str, Path]:
     """``<archive>/<spider>/<crawl id>`` per spider: workers of a crawl on one machine share it,
     and a restarted worker resumes its own shards there."""
-    server = connect(settings.get("LENDCORPUS_REDIS_URL"))
+    server = connect(settings.get("LENDCORPUS_REDIS_URL"), outage_max=5.0)  # at start: fail fast, not ride it out
     base = Path(settings.get("LENDCORPUS_ARCHIVE_DIR") or archive_root())
     return {name: base / name / crawl_id(server, keys_for(settings, name)) for name in spiders}
 
@@ -48,7 +48,7 @@ def spiders_in(server, prefix: str) -> list[str]:
 
 def status(url: str, prefix: str = "lendcorpus", spiders: list[str] | None = None, settings=None) -> list[dict[str, Any]]:
     """One dict per spider: queue size, in flight, Bloom fill, workers with their counters."""
-    server = connect(url)
+    server = connect(url, outage_max=5.0)  # a status look should answer quickly, not wait out an outage
     out = []
     now = time.time()
     for spider in spiders or spiders_in(server, prefix):

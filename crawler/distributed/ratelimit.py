@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
-from lendcorpus.crawler.distributed.keys import client_for, keys_for
+from lendcorpus.crawler.distributed.keys import RedisUnavailable, client_for, keys_for
 
 #: KEYS: the domain's next-allowed key. ARGV: interval (µs), key TTL (ms). Returns wait in µs.
 RESERVE_LUA = """
@@ -68,10 +68,43 @@ class GlobalRateLimitMiddleware:
 
     async def process_request(self, request, spider=None):
         domain = (urlsplit(request.url).hostname or "").lower()
-        wait = self.reserve(domain)
+        try:
+            wait = self.reserve(domain)
+        except RedisUnavailable as exc:
+            # not sent, not archived; it stays in this worker's in-flight hash and is done after a restart
+            raise IgnoreRequest(f"not sent: {exc}") from None
         stats = self.crawler.stats
         stats.inc_value("lendcorpus/ratelimit/requests")
         if wait > 0:
             stats.inc_value("lendcorpus/ratelimit/wait_s", wait, start=0.0)
             await maybe_deferred_to_future(task.deferLater(reactor, wait, lambda: None))
         return None
+
+
+class OutageRetryMiddleware:
+    """Downloader middleware: a download that failed around a Redis outage is tried again once.
+
+    Redis calls block the worker's reactor while they retry through an outage, so downloads in
+    flight can time out although the site answered; without this they would be archived as
+    ``timeout`` rejects and acknowledged, never fetched in this crawl. The failure is not archived;
+    the request goes back through the scheduler (``dont_filter``) and is fetched again.
+    """
+
+    def __init__(self, crawler):
+        self.crawler = crawler
+        self.server = client_for(crawler)
+        self.window = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180.0) + 5.0
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler)
+
+    def process_exception(self, request, exception, spider=None):
+        if isinstance(exception, IgnoreRequest) or request.meta.get("lc_outage_retry"):
+            return None
+        if self.server.gave_up or not self.server.outage_within(self.window):
+            return None
+        self.crawler.stats.inc_value("lendcorpus/redis/outage_retries")
+        retry = request.replace(dont_filter=True)
+        retry.meta["lc_outage_retry"] = True
+        return retry

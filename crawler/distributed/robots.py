@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 from urllib.parse import urlsplit
 
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import reactor, task
 
-from lendcorpus.crawler.distributed.keys import client_for, keys_for
+from lendcorpus.crawler.distributed.keys import RedisUnavailable, client_for, keys_for
 
 
 def _is_robots(request) -> bool:
@@ -56,6 +56,12 @@ class SharedRobotsMiddleware:
     async def process_request(self, request, spider=None):
         if not _is_robots(request):
             return None
+        try:
+            return await self._shared_or_ours(request)
+        except RedisUnavailable as exc:  # the worker is closing; nothing is fetched without the shared copy
+            raise IgnoreRequest(f"not sent: {exc}") from None
+
+    async def _shared_or_ours(self, request):
         key = self.keys.robots(urlsplit(request.url).netloc.lower())
         waited = 0.0
         while True:
@@ -74,12 +80,18 @@ class SharedRobotsMiddleware:
         if request.meta.get("lc_robots_owner") and "archived" not in response.flags:
             key = self.keys.robots(urlsplit(request.url).netloc.lower())
             headers = {k.decode("latin-1"): [v.decode("latin-1") for v in vs] for k, vs in response.headers.items()}
-            self.server.hset(key, mapping={"status": response.status, "headers": json.dumps(headers),
-                                           "body": response.body})
+            try:
+                self.server.hset(key, mapping={"status": response.status, "headers": json.dumps(headers),
+                                               "body": response.body})
+            except RedisUnavailable:
+                pass  # archived all the same; another worker fetches its own copy
         return response
 
     def process_exception(self, request, exception, spider=None):
         if request.meta.get("lc_robots_owner"):
             key = self.keys.robots(urlsplit(request.url).netloc.lower())
-            self.server.delete(key + ":lock")  # let another worker try
+            try:
+                self.server.delete(key + ":lock")  # let another worker try
+            except RedisUnavailable:
+                pass  # the lock expires by itself
         return None

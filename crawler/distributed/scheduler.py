@@ -12,6 +12,11 @@ scrapy-redis tool read and write the same queue):
   another worker's reaper returns them to the queue once the dead worker's heartbeat expires.
 - ``enqueue_request`` checks the Bloom filter and pushes in the same Lua call.
 - ``close`` never flushes: the frontier belongs to the whole crawl, not to one worker.
+- Redis outages: every call retries with back-off up to ``LENDCORPUS_REDIS_OUTAGE_MAX`` (keys.py).
+  Once the client gives up, nothing is acknowledged any more: every request this worker holds
+  stays in its in-flight hash, so a page whose new links could not be pushed is done again (from
+  the archive) after a restart, and its links pushed then. ``next_request`` returns nothing and
+  the worker closes with reason ``redis_unavailable``.
 
 Scrapy 2.19 notes: scrapy-redis 0.9.1 works as is for the queue and scheduler protocol
 (``open``/``close``/``enqueue_request``/``next_request``/``has_pending_requests``). Its spiders
@@ -30,7 +35,7 @@ from collections import deque
 from scrapy_redis.queue import PriorityQueue
 from scrapy_redis.scheduler import Scheduler
 
-from lendcorpus.crawler.distributed.keys import Keys, client_for, keys_for
+from lendcorpus.crawler.distributed.keys import Keys, RedisUnavailable, client_for, keys_for
 from lendcorpus.crawler.runs import run_for
 
 logger = logging.getLogger(__name__)
@@ -71,6 +76,21 @@ for i = 1, #all, 2 do
   n = n + 1
 end
 redis.call('DEL', KEYS[2])
+return n
+"""
+
+#: KEYS: in-flight hash, queue. ARGV: tokens. Returns them to the queue (a pop whose reply was lost).
+REQUEUE_TOKENS_LUA = """
+local n = 0
+for i = 1, #ARGV do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if v then
+    local p = string.find(v, '|', 1, true)
+    redis.call('ZADD', KEYS[2], string.sub(v, 1, p - 1), string.sub(v, p + 1))
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    n = n + 1
+  end
+end
 return n
 """
 
@@ -180,10 +200,41 @@ class DistributedScheduler(Scheduler):
     def ack(self, request) -> None:
         token = request.meta.get("lc_inflight")
         if token and token in self.mine:
+            if self.server.gave_up:  # its links may not have reached Redis: keep it in flight, redo it later
+                return
             self.mine.discard(token)
-            self.server.hdel(self.queue.inflight_key, token)
+            try:
+                self.server.hdel(self.queue.inflight_key, token)
+            except RedisUnavailable:
+                pass  # still in flight in Redis: a restart redoes it (served from the archive)
+
+    def requeue_orphans(self) -> int:
+        """Return to the queue what this worker's in-flight hash holds but the worker does not.
+
+        A pop whose reply was lost in an outage moved a request into the hash that no one will
+        ever process or acknowledge; without this the crawl would never be over."""
+        pending = {r.meta.get("lc_inflight") for r in self.recovered}
+        orphans = [t.decode() for t in self.server.hkeys(self.queue.inflight_key)
+                   if t.decode() not in self.mine and t.decode() not in pending]
+        if not orphans:
+            return 0
+        n = int(self.server.register_script(REQUEUE_TOKENS_LUA)(keys=[self.queue.inflight_key, self.queue.key],
+                                                                  args=orphans))
+        if n:
+            logger.warning("%d request(s) popped during a Redis outage whose reply was lost: back in the queue", n)
+            self.stats.inc_value("lendcorpus/redis/orphans_requeued", n)
+        return n
 
     def enqueue_request(self, request) -> bool:
+        try:
+            return self._enqueue(request)
+        except RedisUnavailable:
+            # Not silently lost: the page that found this link is not acknowledged (see ack), so it
+            # is processed again after a restart and pushes the link then.
+            self.stats.inc_value("lendcorpus/redis/unsent")
+            return False
+
+    def _enqueue(self, request) -> bool:
         if request.dont_filter:
             self.queue.push(request)
         else:
@@ -202,18 +253,24 @@ class DistributedScheduler(Scheduler):
         return True
 
     def next_request(self):
-        if self.seed_only:
+        if self.seed_only or self.server.gave_up:
             return None
-        request = self.recovered.popleft() if self.recovered else self.queue.pop()
+        try:
+            request = self.recovered.popleft() if self.recovered else self.queue.pop()
+        except RedisUnavailable:
+            return None
         if request is not None:
             self.mine.add(request.meta["lc_inflight"])
             self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def has_pending_requests(self) -> bool:
-        if self.seed_only:
+        if self.seed_only or self.server.gave_up:
             return False
-        return bool(self.recovered) or len(self.queue) > 0
+        try:
+            return bool(self.recovered) or len(self.queue) > 0
+        except RedisUnavailable:
+            return False
 
 
 def requeue(server, keys: Keys, worker: str, force: bool = False) -> int:

@@ -9,6 +9,12 @@ A worker with an empty queue does not stop at once: other workers may still be p
 whose links have not been pushed yet. It stops (reason ``finished``) only when the crawl has been
 seeded, the queue is empty and no worker holds a request in flight; until then it polls every
 ``LENDCORPUS_REDIS_IDLE_POLL`` seconds.
+
+Outages (docs/distributed.md, "Redis outages"): every Redis call retries with back-off; when the
+client gives up after ``LENDCORPUS_REDIS_OUTAGE_MAX`` seconds the spider closes with reason
+``redis_unavailable`` (``crawl`` exits 7) instead of polling forever. A Redis that comes back
+*without* the crawl (restarted without persistence, flushed, evicted) is noticed on the next beat:
+the spider closes with ``redis_data_lost`` (exit 8) instead of waiting for a seed forever.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
 from twisted.internet import task
 
-from lendcorpus.crawler.distributed.keys import CountingRedis, client_for, keys_for
+from lendcorpus.crawler.distributed.keys import CountingRedis, RedisUnavailable, client_for, keys_for
 from lendcorpus.crawler.distributed.scheduler import requeue
 from lendcorpus.crawler.runs import run_for
 
@@ -82,6 +88,9 @@ class WorkerRegistry:
         self.last = (time.monotonic(), 0)
         self.rate = 0.0
         self._task: task.LoopingCall | None = None
+        self.crawl_id: bytes | None = None
+        self.closing = ""
+        self.server.on_give_up(lambda message: self.close("redis_unavailable", message))
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -99,6 +108,7 @@ class WorkerRegistry:
             logger.warning("worker id %s was alive less than %.0fs ago (%s): if another process still uses this "
                            "id, stop one of them — ids must be unique", self.worker, self.ttl, previous.decode())
         self.server.hsetnx(self.keys.meta, "crawl", self.run.run_id)
+        self.crawl_id = self.server.hget(self.keys.meta, "crawl")
         self.beat()
         self._task = task.LoopingCall(self.beat)
         self._task.start(self.interval, now=False)
@@ -122,8 +132,35 @@ class WorkerRegistry:
             "finished": finished,
         }
 
+    def close(self, reason: str, message: str) -> None:
+        """Close the spider (once) with ``reason``; from the reactor's next turn, not mid-call."""
+        if self.closing:
+            return
+        self.closing = reason
+        self.crawler.stats.set_value("lendcorpus/redis/closed", reason)
+        logger.error("closing the worker (%s): %s", reason, message)
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
+
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason)))
+
+    def check_data(self) -> bool:
+        """False (and the spider closing) if Redis came back without this crawl's frontier."""
+        now = self.server.hget(self.keys.meta, "crawl")
+        if self.crawl_id is not None and now != self.crawl_id:
+            self.close("redis_data_lost",
+                       "Redis no longer holds this crawl (it restarted without persistence, or was flushed or "
+                       "evicted): the queue and the in-flight requests are gone; re-seed with `lendcorpus seed "
+                       "--fresh` (pages already archived are served from the archive, not fetched again)")
+            return False
+        return True
+
     def beat(self) -> None:
+        if self.closing:
+            return
         try:
+            if not self.check_data():
+                return
             pipe = self.server.pipeline(transaction=False)
             pipe.set(self.keys.alive(self.worker), f"pid {os.getpid()} on {socket.gethostname()}",
                      px=int(self.ttl * 1000))
@@ -154,12 +191,23 @@ class WorkerRegistry:
 
     # -- when is the crawl over? ---------------------------------------------------------
     def spider_idle(self, spider) -> None:
+        if self.closing:
+            raise DontCloseSpider  # the close with the real reason is on its way; never "finished"
         try:
+            if not self.check_data():
+                raise DontCloseSpider
+            scheduler = self.crawler.engine._slot.scheduler if self.crawler.engine._slot else None
+            if hasattr(scheduler, "requeue_orphans"):
+                scheduler.requeue_orphans()
             seeded = self.server.hexists(self.keys.meta, "seeded")
             queued, inflight = self.pending(keys=[self.keys.queue, self.keys.workers],
                                             args=[self.keys.inflight("")])
             if seeded and (queued or inflight):
                 self.reap()
+        except RedisUnavailable:
+            raise DontCloseSpider from None  # closing with reason redis_unavailable
+        except DontCloseSpider:
+            raise
         except Exception as exc:
             logger.warning("cannot reach Redis to decide whether the crawl is over (%s); waiting", exc)
             seeded, queued, inflight = True, 1, 0
@@ -174,6 +222,8 @@ class WorkerRegistry:
     def spider_closed(self, spider, reason) -> None:
         if self._task and self._task.running:
             self._task.stop()
+        if self.server.gave_up or reason == "redis_data_lost":
+            return  # nothing to tell Redis; in-flight requests stay for the restart
         try:
             self.server.hset(self.keys.workers, self.worker, json.dumps(self.report(finished=reason)))
             if not self.server.hlen(self.keys.inflight(self.worker)):

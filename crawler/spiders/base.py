@@ -65,7 +65,8 @@ class LendSpider(scrapy.Spider):
       ``http_429``, ``captcha`` by default; the spider closes with ``blocked_<reason>``);
       blocked responses are archived, marked, retried with back-off and never served back on
       resume;
-    - ``count(key)``: crawler stats under ``lendcorpus/``.
+    - ``count(key)``: crawler stats under ``lendcorpus/``;
+    - ``yielded(kind, n, response)``: what a page gave, checked by the drift alarms.
     """
 
     #: Source name used in document ids (``<source>:<native id>``); defaults to the spider name.
@@ -96,6 +97,13 @@ class LendSpider(scrapy.Spider):
     def count(self, key: str, n: int = 1) -> None:
         if self.crawler is not None:
             self.crawler.stats.inc_value(f"lendcorpus/{key}", n)
+
+    def yielded(self, kind: str, items: int, response: Response | None = None) -> None:
+        """What one page of ``kind`` gave, for the drift alarms (``crawler/drift.py``)."""
+        if self.crawler is not None:
+            from lendcorpus.crawler.drift import record_yield
+
+            record_yield(self, kind, items, response)
 
     # -- incremental crawling ----------------------------------------------------------------
     def high_water(self, key: str) -> Any:

@@ -10,6 +10,14 @@ Parsing into rows happens in the build (``pipelines/extract/sources/heimao.py``)
     lendcorpus crawl heimao -a keywords=催收,暴力催收          # searches
     lendcorpus crawl heimao -a couids=5650743478 -a feed=1   # company lists, and the feed too
     lendcorpus crawl heimao -s LENDCORPUS_HEIMAO_SALT='...'             # when the site changes its salt
+    LENDCORPUS_HEIMAO_COOKIE='SUB=...' lendcorpus crawl heimao -a keywords=催收   # logged-in endpoints
+
+Keyword search and company lists answer 10005 without a logged-in session; the feed works
+anonymously. ``LENDCORPUS_HEIMAO_COOKIE`` (setting or environment variable) is a Cookie header
+copied from the user's own logged-in browser. It is added to those requests only, at download
+time (``SessionCookieMiddleware``), so it never sits in a request that is logged, persisted in
+``JOBDIR`` or fingerprinted, and the archive strips it from the request records it writes.
+HTTP 456 is how the site bans an IP: a block like 403/429 (back-off, then ``blocked_http_456``).
 """
 
 from __future__ import annotations
@@ -78,6 +86,8 @@ class HeimaoSpider(LendSpider):
     page_size = 10
     #: complaint pages mention 验证码 often; a captcha page never carries the complaint structure
     complaint_marker = b"ts-d-question"
+    #: 456 is the site's IP ban
+    block_statuses = (403, 429, 456)
 
     def __init__(self, *args, keywords: str | None = None, couids: str | None = None, feed: str | None = None,
                  max_pages: str | None = None, **kwargs):
@@ -91,6 +101,11 @@ class HeimaoSpider(LendSpider):
     @property
     def salt(self) -> str:
         return self.crawler.settings.get("LENDCORPUS_HEIMAO_SALT") or DEFAULT_SALT
+
+    @property
+    def session_cookie(self) -> str:
+        """The user's logged-in Cookie header for search and company lists ('' = anonymous)."""
+        return (self.crawler.settings.get("LENDCORPUS_HEIMAO_COOKIE") or "").strip()
 
     # -- requests ----------------------------------------------------------------------------
     def list_url(self, listing: Listing, page: int, ts: str | None = None, rs: str | None = None) -> str:
@@ -110,8 +125,10 @@ class HeimaoSpider(LendSpider):
                 f"&couid={quote(listing.value)}&type=1&page_size={size}&page={pg}")
 
     def _list_request(self, listing: Listing, page: int) -> scrapy.Request:
+        # search and company lists need a logged-in session: SessionCookieMiddleware adds it
         return scrapy.Request(self.list_url(listing, page), callback=self.parse_list,
-                              meta={"lc_kind": "api", "heimao_list": listing, "heimao_page": page})
+                              meta={"lc_kind": "api", "heimao_list": listing, "heimao_page": page,
+                                    "lc_session": listing.kind != "feed"})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for listing in self.listings:
@@ -146,18 +163,25 @@ class HeimaoSpider(LendSpider):
         result = doc.get("result") if isinstance(doc, dict) else None
         status = result.get("status") if isinstance(result, dict) else None
         if not isinstance(status, dict) or "code" not in status:
+            self.yielded("api", 0, response)  # a shape we do not know: drift, unless it is rare
             return self._stop(listing, page, "unexpected_envelope", True)
         code = str(status.get("code"))
         if code != "0":
             why = {"10005": "signature refused or login needed; check LENDCORPUS_HEIMAO_SALT",
                    "10017": "anonymous page limit reached"}.get(code, str(status.get("msg", ""))[:80])
+            if code == "10005" and listing.kind != "feed":
+                why = ("login needed: keyword search and company lists need a logged-in session; set "
+                       "LENDCORPUS_HEIMAO_COOKIE (docs/sources/heimao.md)" if not self.session_cookie else
+                       "refused although a session cookie is set: it may have expired, or the salt changed")
             return self._stop(listing, page, f"heimao_{code}", True, why)
         data = result.get("data")
         items = None
         if isinstance(data, dict):
             items = data.get("lists") if "lists" in data else data.get("complaints")
         if not isinstance(items, list):
+            self.yielded("api", 0, response)
             return self._stop(listing, page, "unexpected_envelope", True, "no lists/complaints")
+        self.yielded("api", len(items), response)
         if not items:
             return self._stop(listing, page, "empty_page", False)
         yield from self._follow_items(listing, page, items, data)
@@ -203,7 +227,10 @@ class HeimaoSpider(LendSpider):
         return scrapy.Request(url, callback=self.parse_complaint, meta={"lc_kind": "complaint", "heimao_sn": sn})
 
     def parse_complaint(self, response: Response) -> None:
-        if self.complaint_marker in response.body:
+        found = self.complaint_marker in response.body
+        if found or "页面不存在".encode() not in response.body:  # a missing page is not drift
+            self.yielded("complaint", int(found), response)
+        if found:
             self.count("pages/document")
         elif "页面不存在".encode() in response.body:
             self.count("rejects/page_not_found")

@@ -96,6 +96,7 @@ class JutousuSpider(LendSpider):
             self.logger.info("%s page %d: stopped (%s)", key, page, bad.reason)
             return None, iter(()), False
         items = data["postList"] if isinstance(data["postList"], list) else []
+        self.yielded("list", len(items), response)
         if not items:
             self.count("lists/end")
             return data, iter(()), False
@@ -147,6 +148,7 @@ class JutousuSpider(LendSpider):
             self.count("rejects/login_wall")
             return
         key = post_key(response.body)
+        self.yielded("complaint", int(key is not None), response)  # the detail page's postKey
         if key is None:
             self.count("rejects/no_post_key")
             return
@@ -160,6 +162,7 @@ class JutousuSpider(LendSpider):
             self.count(f"rejects/{bad.reason}")
             return
         post = data["post"] if isinstance(data["post"], dict) else {}
+        self.yielded("api", int(bool(post.get("topic"))), response)
         if not post.get("topic"):
             self.count("rejects/missing_field")
             return

@@ -5,8 +5,11 @@ Navigation only (what a letter says is read later by ``pipelines/extract/sources
 * for each keyword, ``POST /v2/threads/search?sortType=0`` page 1, 2, ... (newest first) until
   a short or empty page, a thread already known from the last finished crawl (high-water mark
   per keyword), a thread older than ``--since``, or ``max_pages``;
-* for each new thread, once, ``POST /v1/threads/content?tid=N`` (the query string is ours, the
-  site ignores it; it makes the archived response say which letter it is).
+* for each office (``-a fids=539,585``), ``POST /v1/threads/list/df`` paged by the last tid seen
+  (``lastItem``), newest first, with the same stops (high-water mark per office);
+* for each new thread, once, ``POST /v1/threads/content?tid=N`` with ``{"tid": "N", "fromTrash": 0}``
+  as public clients send it (the query string is ours, the site ignores it; it makes the archived
+  response say which letter it is).
 
 Every body is ``{"appCode", "token", "signature", "param"}`` with ``param`` compact JSON and
 ``signature = md5(path + param + md5(appCode)[:16] + token)``. A ``SN0006`` answer means the
@@ -33,7 +36,7 @@ from scrapy.http import Response
 
 from lendcorpus.crawler.spiders.base import LendSpider
 from lendcorpus.pipelines.extract.sources.liuyan import (
-    CONTENT_PATH, SEARCH_PATH, envelope_problem, read_json,
+    CONTENT_PATH, LIST_PATH, SEARCH_PATH, envelope_problem, list_items, read_json,
 )
 from lendcorpus.pipelines.extract.values import parse_time
 
@@ -66,17 +69,33 @@ def search_param(keyword: str, page: int, rows: int) -> dict:
             "timeRange": None, "ansChecked": False, "stTime": None, "sortType": "0", "page": page, "rows": rows}
 
 
+def list_param(fid: str, last_tid: str, rows: int, type_id: int = 5) -> dict:
+    """``/v1/threads/list/df`` parameters in the front end's key order (``lastItem`` '' = first page)."""
+    return {"fid": str(fid), "showUnAnswer": 1, "typeId": type_id, "lastItem": str(last_tid), "position": "0",
+            "rows": rows, "orderType": 2}
+
+
+def content_param(tid: str) -> dict:
+    """What public clients send for a letter: the tid as a string, and ``fromTrash``."""
+    return {"tid": str(tid), "fromTrash": 0}
+
+
 class LiuyanSpider(LendSpider):
     name = "liuyan"
     source = "liuyan"
     allowed_domains = ["liuyan.people.com.cn"]
 
-    def __init__(self, *args: Any, keywords: str = DEFAULT_KEYWORDS, rows: str | int = 10,
+    def __init__(self, *args: Any, keywords: str | None = None, fids: str | None = None, rows: str | int = 10,
                  max_pages: str | int = 50, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.keywords = [k.strip() for k in str(keywords).replace("，", ",").split(",") if k.strip()]
-        if not self.keywords:
-            raise ValueError("-a keywords: give at least one keyword")
+        if keywords is None and not fids:
+            keywords = DEFAULT_KEYWORDS
+        self.keywords = [k.strip() for k in str(keywords or "").replace("，", ",").split(",") if k.strip()]
+        self.fids = [f.strip() for f in str(fids or "").replace("，", ",").split(",") if f.strip()]
+        if not self.keywords and not self.fids:
+            raise ValueError("-a keywords / -a fids: give at least one keyword or office id")
+        if any(not f.isdigit() for f in self.fids):
+            raise ValueError("-a fids: office ids are numbers, e.g. fids=539,585")
         self.rows = int(rows)
         self.max_pages = int(max_pages)
         self.asked: set[str] = set()  # tids whose letter was requested in this crawl
@@ -100,12 +119,19 @@ class LiuyanSpider(LendSpider):
                           callback=self.parse_search, meta={"lc_kind": "api", "lc_keyword": keyword, "lc_page": page})
 
     def content_request(self, tid: str) -> scrapy.Request:
-        return self._post(CONTENT_PATH, f"tid={tid}", {"tid": int(tid)}, callback=self.parse_content,
+        return self._post(CONTENT_PATH, f"tid={tid}", content_param(tid), callback=self.parse_content,
                           meta={"lc_kind": "complaint", "lc_tid": tid}, priority=1)
+
+    def list_request(self, fid: str, last_tid: str, page: int) -> scrapy.Request:
+        # the query string is ours (the site ignores it): it keeps each page's URL distinct
+        return self._post(LIST_PATH, f"fid={fid}&lastItem={last_tid}", list_param(fid, last_tid, self.rows),
+                          callback=self.parse_office, meta={"lc_kind": "api", "lc_fid": fid, "lc_page": page})
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for keyword in self.keywords:
             yield self.search_request(keyword, 1)
+        for fid in self.fids:
+            yield self.list_request(fid, "", 1)
 
     # -- answers -----------------------------------------------------------------------------
     def block_reason(self, response: Response) -> str | None:
@@ -147,6 +173,7 @@ class LiuyanSpider(LendSpider):
             self._end(keyword, "missing_field", clean=False)
             return
         self.count("search/pages")
+        self.yielded("api", len(items), response)
         reached_known = False
         for item in items:
             tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
@@ -175,15 +202,64 @@ class LiuyanSpider(LendSpider):
         else:
             yield self.search_request(keyword, page + 1)
 
+    def parse_office(self, response: Response) -> Iterator[scrapy.Request]:
+        """One page of an office's letters; the next page starts after its last tid."""
+        fid, page = response.meta["lc_fid"], response.meta["lc_page"]
+        key = f"fid:{fid}"
+        payload, problem = self._problem(response)
+        if problem is not None:
+            self._end(key, problem, clean=False)
+            return
+        items = list_items(payload)
+        if items is None:
+            self.count("rejects/missing_field")
+            self._end(key, "missing_field", clean=False)
+            return
+        self.count("office/pages")
+        self.yielded("api", len(items), response)
+        reached_known = False
+        last = ""
+        for item in items:
+            tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
+            if not tid.isdigit():
+                self.count("rejects/missing_field")
+                continue
+            last = tid
+            when = parse_time(item.get("createDateline"))
+            if not self.is_new(f"tid:{key}", int(tid), when):
+                reached_known = True
+                self.count("office/known_or_old")
+                continue
+            self.newest[key] = max(self.newest.get(key, 0), int(tid))
+            if tid in self.asked:
+                self.count("search/duplicate")
+                continue
+            self.asked.add(tid)
+            yield self.content_request(tid)
+        if reached_known:
+            self._end(key, "known")
+        elif not items:
+            self._end(key, "empty_page")
+        elif len(items) < self.rows:
+            self._end(key, "last_page")
+        elif page >= self.max_pages:
+            self._end(key, "max_pages")
+        elif not last:
+            self._end(key, "missing_field", clean=False)
+        else:
+            yield self.list_request(fid, last, page + 1)
+
     def parse_content(self, response: Response) -> None:
         payload, problem = self._problem(response)
         if problem is not None:
             return
         data = payload.get("resultData")
         items = data.get("contentList") if isinstance(data, dict) else None
+        letter = isinstance(items, list) and any(isinstance(i, dict) and str(i.get("dataType")) == "1" for i in items)
+        self.yielded("complaint", int(letter), response)
         if not isinstance(items, list):
             self.count("rejects/missing_field")
-        elif not any(isinstance(i, dict) and str(i.get("dataType")) == "1" for i in items):
+        elif not letter:
             self.count("rejects/no_letter")
         else:
             self.count("pages/document")

@@ -8,6 +8,9 @@ pages it had is kept beside it. A later crawl fetches only threads whose reply c
 starting at the page that was last then (it may have gained floors). Lists are ordered by last
 reply, so paging a forum stops at the first page holding a known, unchanged (non-pinned) thread.
 Marks move only once every page of a thread arrived, and are saved only when the crawl finishes.
+
+A list URL may answer in the mobile layout; it is read the same way (``pages/forum_list_mobile``).
+Ad blocks are counted under ``lendcorpus/ads/...``, never as posts or rejects.
 """
 
 from __future__ import annotations
@@ -70,6 +73,10 @@ class TiebaSpider(LendSpider):
         page = read_list(response.text, response.url, datetime.now(CHINA))
         for reject in page.rejects:
             self.count(f"rejects/{reject.reason}")
+        self.count(f"pages/forum_list_{page.layout}")
+        self.yielded("forum_list", len(page.threads), response)
+        if page.ads:
+            self.count("ads/forum_list", page.ads)
         if not page.threads:
             self.count("rejects/empty_forum" if pn == 0 else "rejects/list_end")
             return
@@ -111,6 +118,12 @@ class TiebaSpider(LendSpider):
             self.count("rejects/block_page")
             return
         page = read_thread(response.text, response.url)
+        if page.ads:
+            self.count("ads/thread", len(page.ads))  # ads, neither posts nor damage
+        for reject in page.rejects:
+            self.count(f"rejects/{reject.reason}")
+        if not page.deleted:
+            self.yielded("thread", len(page.floors), response)
         if page.deleted:
             self.count("rejects/thread_deleted")
             self._done(tid, replies, 1)

@@ -13,6 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reprocess", action="store_true",
                    help="forget all derived rows and re-read every archive (after a parser or normaliser change)")
     p.add_argument("--archive", type=Path, default=None, help="archive folder (default: <data home>/archive)")
+    p.add_argument("--no-drift-check", action="store_true",
+                   help="do not check page yields per spider and page kind after the build (exit 4 on a collapse)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,4 +38,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"build: {stats.summary()}")
     if stats.rejects:
         print("rejects by stage:reason: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.rejects.items())))
+    if not args.no_drift_check:
+        from lendcorpus.commands.drift import report_alarms
+
+        return report_alarms(args.db)
     return 0

@@ -1,4 +1,11 @@
-"""lendcorpus crawl SPIDER|all: run spiders into the raw archive (never into the corpus)."""
+"""lendcorpus crawl SPIDER|all: run spiders into the raw archive (never into the corpus).
+
+Ends with a one-screen summary per spider (pages, archived, rejects by reason, blocks, run folder)
+and an exit code a script can act on: 0 every spider finished and fetched something, 1 a spider
+stopped early (blocked, archive unwritable, shut down), 5 nothing could be fetched (every request
+failed: refused, timed out, DNS...), 7 a distributed worker gave up on an unreachable Redis, 8 Redis
+came back without the crawl (docs/distributed.md, "Redis outages").
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+
+#: exit codes (README "Exit codes")
+EXIT_STOPPED = 1
+EXIT_NOTHING_FETCHED = 5
+EXIT_REDIS_UNAVAILABLE = 7
+EXIT_REDIS_DATA_LOST = 8
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,10 +61,11 @@ def spider_names(settings) -> list[str]:
 
 
 def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict | None = None,
-          jobs: dict[str, Path] | None = None) -> dict[str, str]:
+          jobs: dict[str, Path] | None = None, outcome: dict | None = None) -> dict[str, str]:
     """Run the named spiders in one process; returns each spider's finish reason.
 
-    ``jobs`` gives a run folder per spider (distributed workers: the crawl's folder)."""
+    ``jobs`` gives a run folder per spider (distributed workers: the crawl's folder); ``outcome``,
+    when given, receives each spider's final stats and run folder (for the summary)."""
     from scrapy.crawler import Crawler, CrawlerProcess
 
     process = CrawlerProcess(settings)
@@ -67,7 +81,102 @@ def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict
         crawlers[name] = crawler
         process.crawl(crawler, **(spider_args or {}))
     process.start()
-    return {name: (c.stats.get_value("finish_reason") or "unknown") for name, c in crawlers.items()}
+    reasons = {}
+    for name, c in crawlers.items():
+        reason = c.stats.get_value("finish_reason") or "unknown"
+        if c.stats.get_value("lendcorpus/drift/alarms") and "layout_changed" not in reason:
+            reason += "_layout_changed"  # finished, but the close-time drift check raised an alarm
+        reasons[name] = reason
+    if outcome is not None:
+        for name, c in crawlers.items():
+            run = getattr(c, "_lendcorpus_run", None)
+            outcome[name] = {"stats": dict(c.stats.get_stats()), "run_dir": run.directory if run else None}
+    return reasons
+
+
+def _count(stats: dict, prefix: str, keep=lambda code: True) -> int:
+    total = 0
+    for key, value in stats.items():
+        if key.startswith(prefix) and isinstance(value, int):
+            code = key[len(prefix):]
+            if code.isdigit() and keep(int(code)):
+                total += value
+    return total
+
+
+def spider_outcome(reason: str, stats: dict, run_dir: Path | None) -> dict:
+    """What one spider got: pages answered, of which usable (2xx, robots.txt left out), rejects by reason."""
+    ok = lambda code: 200 <= code < 300  # noqa: E731
+    pages = (_count(stats, "downloader/response_status_count/")
+             - _count(stats, "robotstxt/response_status_count/"))
+    good = (_count(stats, "downloader/response_status_count/", ok)
+            - _count(stats, "robotstxt/response_status_count/", ok))
+    rejects = {k.rsplit("/", 1)[1]: v for k, v in stats.items() if k.startswith("lendcorpus/rejects/") and v}
+    return {
+        "reason": reason,
+        "pages": max(pages, 0),
+        "good": max(good, 0),
+        "archived": stats.get("lendcorpus/archive/records", 0),
+        "from_archive": stats.get("lendcorpus/archive/replayed", 0),
+        "documents": stats.get("lendcorpus/pages/document", 0),
+        "rejects": dict(sorted(rejects.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "blocked": stats.get("lendcorpus/blocked_reason") or (reason[len("blocked_"):]
+                                                               if reason.startswith("blocked_") else None),
+        "run_dir": run_dir,
+    }
+
+
+def fetched_nothing(o: dict) -> bool:
+    return o["good"] == 0 and o["from_archive"] == 0
+
+
+def summary(outcomes: dict[str, dict], top: int = 5) -> str:
+    """One screen (two lines a spider): counts, rejects by reason, blocks and the run folder."""
+    lines = ["crawl summary"]
+    dirs = [o["run_dir"] for o in outcomes.values() if o["run_dir"] is not None]
+    many = len(outcomes) > 1
+    if many and dirs:
+        root = os.path.commonpath([str(Path(d).parent.parent) for d in dirs])
+        lines.append(f"  run folders: {root}/<spider>/<run>")
+    for name, o in outcomes.items():
+        state = o["reason"] if o["reason"] == "finished" else f"STOPPED: {o['reason']}"
+        lines.append(f"  {name}: {state} · pages {o['pages']} (usable {o['good']}) · archived {o['archived']} · "
+                     f"from archive {o['from_archive']} · documents {o['documents']}")
+        n_rejects = sum(o["rejects"].values())
+        shown = ", ".join(f"{r} {n}" for r, n in list(o["rejects"].items())[:top])
+        more = f", … {len(o['rejects']) - top} more" if len(o["rejects"]) > top else ""
+        run = f" · run {Path(o['run_dir']).name}" if many and o["run_dir"] is not None else ""
+        lines.append(f"    rejects {n_rejects}" + (f": {shown}{more}" if n_rejects else "") + run)
+        if o["blocked"]:
+            lines.append(f"    blocked: {o['blocked']} — resume later with --job {o['run_dir'] or '(run folder)'}")
+        if not many and o["run_dir"] is not None:
+            lines.append(f"    run folder: {o['run_dir']}")
+    return "\n".join(lines)
+
+
+def verdict(outcomes: dict[str, dict], distributed: bool = False) -> tuple[int, str]:
+    """Exit code and its sentence. A distributed worker may legitimately fetch nothing (others did)."""
+    stopped = [n for n, o in outcomes.items() if o["reason"] != "finished"]
+    blocked = [n for n, o in outcomes.items() if o["blocked"]]
+    empty = [n for n, o in outcomes.items() if fetched_nothing(o)]
+    redis = {o["reason"] for o in outcomes.values()} & {"redis_unavailable", "redis_data_lost"}
+    if "redis_data_lost" in redis:
+        return EXIT_REDIS_DATA_LOST, ("Redis came back without this crawl (no persistence, flushed or evicted): "
+                                      "re-seed with `lendcorpus seed --fresh`; archived pages are not fetched again")
+    if redis:
+        return EXIT_REDIS_UNAVAILABLE, ("Redis did not answer within LENDCORPUS_REDIS_OUTAGE_MAX: start this worker "
+                                        "again with the same --worker-id once Redis is back; nothing is lost if "
+                                        "Redis persists its data (docs/distributed.md)")
+    if outcomes and len(blocked) == len(outcomes):
+        return EXIT_STOPPED, "every spider was blocked: nothing more can be fetched now; resume later with --job"
+    if stopped:
+        which = ", ".join(f"{n} ({outcomes[n]['reason']})" for n in stopped)
+        return EXIT_STOPPED, f"stopped early: {which}"
+    if empty and not distributed:
+        why = sorted({r for n in empty for r in outcomes[n]["rejects"]}) or ["no request was made"]
+        return EXIT_NOTHING_FETCHED, (f"nothing could be fetched by {', '.join(empty)} ({', '.join(why)}): "
+                                      "is the site (or the --replay address) reachable?")
+    return 0, "ok"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,12 +219,22 @@ def run(args: argparse.Namespace) -> int:
         print(f"worker {settings.get('LENDCORPUS_WORKER_ID')} of the crawl in {redis_url}", file=sys.stderr)
     elif args.worker_id:
         settings.set("LENDCORPUS_WORKER_ID", args.worker_id, priority="cmdline")
+    got: dict = {}
     try:
-        reasons = crawl(chosen, settings, args.job, spider_args, jobs=jobs)
+        reasons = crawl(chosen, settings, args.job, spider_args, jobs=jobs, outcome=got)
     finally:
         if replay is not None:
             replay.stop()
-    bad = {n: r for n, r in reasons.items() if r != "finished"}
-    for n, r in reasons.items():
-        print(f"{n}: {r}", file=sys.stderr)
-    return 0 if not bad else 1
+    outcomes = {n: spider_outcome(r, got.get(n, {}).get("stats", {}), got.get(n, {}).get("run_dir"))
+                for n, r in reasons.items()}
+    code, sentence = verdict(outcomes, distributed=bool(redis_url))
+    print(summary(outcomes), file=sys.stderr)
+    if any("layout_changed" in r for r in reasons.values()):
+        from lendcorpus.crawler.drift import EXIT_LAYOUT_CHANGED
+
+        code, sentence = EXIT_LAYOUT_CHANGED, "layout changed? see the report above and drift.json in the run folder"
+    print(f"FAILED (exit {code}): {sentence}" if code else "ok (exit 0)", file=sys.stderr)
+    if len(reasons) == 1:  # last, as before the summary existed: scripts read "<spider>: <reason>"
+        for n, r in reasons.items():
+            print(f"{n}: {r}", file=sys.stderr)
+    return code

@@ -3,6 +3,9 @@
 Plain mode prints the scrubbed text. ``--jsonl`` reads ``{"id", "text"}`` lines and writes
 ``{"id", "text", "redactions": {type: count}}`` per line — counts only, never the values; a bad
 line yields ``{"id", "error"}`` and processing goes on (exit 1 at the end).
+``--check`` runs the release's final gate instead (the scrubber's re-scan plus the independent
+second detector) and prints, per line or record, the kinds still present — never the values;
+exit 1 when anything is found.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", default="-", help="UTF-8 input file, or - for stdin (default)")
     parser.add_argument("--jsonl", action="store_true",
                         help='input is JSON lines {"id": ..., "text": ...}; output adds "redactions"')
+    parser.add_argument("--check", action="store_true",
+                        help="do not scrub: report what the release gate would refuse (kinds per line, no values)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = sys.stdout
     try:
+        if args.check:
+            return _check(stream, args.jsonl, out)
         if not args.jsonl:
             text = stream.read().decode("utf-8", errors="replace")
             out.write(scrub(text)[0] or "")
@@ -56,3 +63,31 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _check(stream, jsonl: bool, out) -> int:
+    from lendcorpus.release.scrubbing import final_gate
+
+    hits = 0
+    for n, raw in enumerate(stream, 1):
+        line = raw.decode("utf-8", errors="replace")
+        where = f"line {n}"
+        if jsonl:
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+                where = f"id {obj.get('id')!r}" if isinstance(obj, dict) else where
+                line = obj.get("text") if isinstance(obj, dict) else None
+            except ValueError:
+                line = None
+            if not isinstance(line, str):
+                out.write(f"{where}: not a JSON object with a text\n")
+                hits += 1
+                continue
+        found = final_gate(line)
+        if found:
+            hits += 1
+            out.write(f"{where}: {', '.join(f'{k}×{v}' for k, v in found.items())}\n")
+    out.write(f"{hits} line(s) with personal data\n" if hits else "clean\n")
+    return 1 if hits else 0

@@ -23,6 +23,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--takedowns", action="append", default=[], metavar="FILE",
                    help="extra takedown list (TOML, same format as datasets/takedowns.toml); repeatable")
     p.add_argument("--workers", type=int, default=0, help="scrubbing processes (default: one per CPU)")
+    p.add_argument("--csv", action="store_true",
+                   help="also write a CSV copy (UTF-8 with BOM) beside each Parquet shard, for spreadsheets")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     opts = ReleaseOptions(relevant_only=not args.all, takedown_files=takedown_files,
                           previous=Path(args.previous) if args.previous else None, workers=args.workers,
-                          progress=True)
+                          progress=True, csv=args.csv)
     t0 = time.perf_counter()
     try:
         manifest = make_release(args.db, args.release_version, Path(args.out), opts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -90,10 +91,16 @@ def snippet(text: str, words: list[str], width: int = 36) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lendcorpus.corpus import connect_read
+    from lendcorpus.corpus import connect_sandboxed
 
-    con = connect_read(args.db)  # CorpusError becomes a clear message in cli.main
+    con = connect_sandboxed(args.db)  # CorpusError becomes a clear message in cli.main
     try:
+        if args.kind:
+            kinds = sorted(r[0] for r in con.execute("SELECT DISTINCT kind FROM documents").fetchall())
+            if args.kind not in kinds:
+                print(f"error: no documents of kind {args.kind!r}; the corpus has: {', '.join(kinds) or '(none)'}",
+                      file=sys.stderr)
+                return 2
         hits = search(con, args.query, args.limit, args.any, args.kind, args.all_copies)
     finally:
         con.close()

@@ -4,8 +4,10 @@ Flow: open the corpus read-only (a running build makes this fail cleanly) → re
 their cluster copies → for each table, stream rows in id order, scrub text in worker processes,
 run the final gate on everything written, re-cut into deterministic Parquet shards → write the
 dataset card, data dictionary, changelog and manifest → move the finished folder into place.
-Everything is written into a hidden temporary folder beside the target first, so a refusal or a
-crash leaves nothing half-written. Nothing in the output depends on the wall clock.
+Everything is written into a hidden temporary folder beside the target first, fsynced and renamed
+at the end, so a refusal or a crash leaves no release half-written; a folder left by a killed
+release is never taken for a release and is removed by the next one (writer.py, docs/release.md).
+Nothing in the output depends on the wall clock.
 """
 
 from __future__ import annotations
@@ -30,7 +32,8 @@ from lendcorpus.paths import CONTRACT_DIR
 from lendcorpus.release.scrubbing import scrub_chunk
 from lendcorpus.release.tables import DOCUMENT_TABLES, TABLES, TableSpec
 from lendcorpus.release.takedowns import TAKEDOWNS_FILE, Takedown, load_takedowns, takedown_digest
-from lendcorpus.release.writer import PARQUET_OPTIONS, ShardWriter
+from lendcorpus.release.writer import (PARQUET_OPTIONS, ShardWriter, lock_folder, partial_folder,
+                                       publish_folder, remove_stale_partials)
 
 VERSION_RE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z._+-]{0,63}$")
 ROWS_PER_SHARD = 250_000
@@ -58,6 +61,7 @@ class ReleaseOptions:
     row_group_rows: int = ROW_GROUP_ROWS
     workers: int = 0  # 0 = one per CPU for big tables, inline for small ones
     progress: bool = False
+    csv: bool = False  # a CSV copy beside each Parquet shard
 
 
 @dataclass
@@ -75,12 +79,16 @@ def natural_key(version: str) -> list:
 
 
 def sibling_releases(parent: Path) -> dict[str, Path]:
-    """version -> folder for the releases beside ``parent/<new>`` (folders holding a manifest.json)."""
+    """version -> folder for the releases beside ``parent/<new>`` (folders holding a manifest.json).
+
+    Hidden folders are never releases: a release killed before its final rename leaves a complete
+    looking ``.NAME.partial-PID`` folder, which must not block its version or become a previous one.
+    """
     found = {}
     if parent.is_dir():
         for child in sorted(parent.iterdir()):
             m = child / "manifest.json"
-            if child.is_dir() and m.is_file():
+            if child.is_dir() and not child.name.startswith(".") and m.is_file():
                 try:
                     found[json.loads(m.read_text(encoding="utf-8"))["version"]] = child
                 except (ValueError, KeyError):
@@ -115,7 +123,8 @@ def make_release(db: Path | str, version: str, out: Path | str, opts: ReleaseOpt
     takedowns = load_takedowns(*opts.takedown_files)
     previous = _previous_release(out, version, opts)
     con = connect_read(db)  # CorpusInUse while a build holds the file
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}"
+    tmp = partial_folder(out)
+    lock = None
     try:
         con.execute("SET TimeZone = 'UTC'")
         _check_corpus(con)
@@ -123,9 +132,12 @@ def make_release(db: Path | str, version: str, out: Path | str, opts: ReleaseOpt
         removed = _register_takedowns(con, takedowns)
         _register_practices(con)
         out.parent.mkdir(parents=True, exist_ok=True)
+        for stale in remove_stale_partials(out.parent):
+            _log(opts, f"  removed {stale.name}, left by a release that did not finish")
         if tmp.exists():
             shutil.rmtree(tmp)
         (tmp / "data").mkdir(parents=True)
+        lock = lock_folder(tmp)  # held until the rename: a concurrent release leaves this folder alone
         results = []
         for spec in TABLES:
             if spec.name == "clusters":
@@ -135,24 +147,31 @@ def make_release(db: Path | str, version: str, out: Path | str, opts: ReleaseOpt
             results.append(res)
             _log(opts, f"  {spec.name}: {res.rows} rows, {len(res.files)} file(s) in {time.perf_counter() - t0:.1f}s")
         _check_takedowns_absent(tmp, results, takedowns)
+        if opts.csv:
+            from lendcorpus.release.csvcopy import write_csv_copy
+
+            for res in results:
+                for f in res.files:
+                    write_csv_copy(f)
         context = docs.collect_context(con, results, snapshot)
         changes = docs.compare_with_previous(tmp, results, previous, takedowns)
         con.close()
         con = None
         (tmp / "CHANGELOG.md").write_text(docs.changelog(version, results, changes, removed), encoding="utf-8")
         (tmp / "DICTIONARY.md").write_text(docs.dictionary(), encoding="utf-8")
+        (tmp / "LICENSE.md").write_text(docs.license_text(), encoding="utf-8")
         (tmp / "README.md").write_text(docs.dataset_card(version, results, context, opts), encoding="utf-8")
         manifest = _manifest(tmp, version, results, snapshot, takedowns, removed, opts, previous)
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
                                            encoding="utf-8")
-        if out.exists():
-            out.rmdir()  # checked empty above
-        os.replace(tmp, out)
+        publish_folder(tmp, out)  # fsync every file and folder, rename, fsync the parent; `out` checked empty
         return manifest
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     finally:
+        if lock is not None:
+            os.close(lock)
         if con is not None:
             con.close()
 
@@ -361,7 +380,7 @@ def _manifest(tmp: Path, version: str, results: list[TableResult], snapshot: dic
         if previous else None,
         "corpus_snapshot": snapshot,
         "tools": tool_versions(),
-        "options": {"relevant_only": opts.relevant_only, "rows_per_shard": opts.rows_per_shard,
+        "options": {"relevant_only": opts.relevant_only, "rows_per_shard": opts.rows_per_shard, "csv": opts.csv,
                     "row_group_rows": opts.row_group_rows,
                     "parquet": {k: v for k, v in PARQUET_OPTIONS.items()}},
         "takedowns": {"entries": len(takedowns), "ids_sha256": takedown_digest(takedowns),

@@ -67,6 +67,13 @@ def _counts_by(root: Path, table: str, column: str) -> list[tuple[str, int]]:
                       ).fetchall()
 
 
+def license_text() -> str:
+    """LICENSE.md: the terms the card's `license_link` points to (the card's licence section, whole)."""
+    card = (TEMPLATES / "README.md.tmpl").read_text(encoding="utf-8")
+    section = card.split("## Distribution and licence", 1)[1].split("\n## ", 1)[0].strip()
+    return "# lendcorpus release licence\n\n" + section + "\n"
+
+
 def dataset_card(version: str, results, context: dict, opts) -> str:
     """README.md: Hugging Face YAML header plus a full datasheet."""
     from lendcorpus.pipelines.redact.evaluation import evaluate
@@ -105,8 +112,9 @@ def dataset_card(version: str, results, context: dict, opts) -> str:
         f"Corpus snapshot: {snap['documents']:,} documents, last built {snap['last_built_at']}, schema "
         f"migration {snap['schema_version']}.",
     ]
-    ev = evaluate(Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / "labelled.jsonl")["all"] \
-        if (Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / "labelled.jsonl").exists() else None
+    sets = [Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "redact" / f
+            for f in ("labelled.jsonl", "obfuscated.jsonl")]
+    ev = evaluate([f for f in sets if f.exists()])["all"] if any(f.exists() for f in sets) else None
     totals: dict[str, int] = {}
     for r in results:
         for k, v in r.redactions.items():

@@ -2,6 +2,11 @@
 
 Runs in a child process: only plain lists go in and out. Returns the scrubbed columns, each row's
 redaction log, and what the final gate still found (row index, column, {type: count}).
+
+The final gate runs two detectors over every value about to be written: the scrubber's own
+(``scan``: anything it finds again means it failed to replace it) and the independent second
+detector (``gate_scan``: libphonenumber, long-number shapes, cue words, e-mail shapes; its kinds
+carry a ``gate-`` prefix). Either one finding anything refuses the release.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import json
 
 from lendcorpus.pipelines.redact import merge_counts, scan, scrub
+from lendcorpus.pipelines.redact.gate import gate_scan
 
 
 def scrub_chunk(payload: dict) -> dict:
@@ -35,10 +41,20 @@ def scrub_chunk(payload: dict) -> dict:
     for col, values in gate_values.items():
         for i, v in enumerate(values):
             if v:
-                found = scan(v)
+                found = final_gate(v)
                 if found:
                     findings.append((i, col, found))
     return {"text": out, "redactions": logs, "findings": findings}
+
+
+def final_gate(value: str | None) -> dict[str, int]:
+    """Kinds (never values) both detectors still see in ``value``: ``{}`` when it may be published."""
+    if not value:
+        return {}
+    found = scan(value)
+    for kind, n in gate_scan(value).items():
+        found[f"gate-{kind}"] = n
+    return dict(sorted(found.items()))
 
 
 def _contact_tokens(contacts: list[str]) -> list[str]:

@@ -109,6 +109,39 @@ COMPLAINTS = TableSpec(
     """,
 )
 
+COMPLAINT_EVENTS = TableSpec(
+    name="complaint_events",
+    id_column="event_id",
+    source_column="actor_role",
+    doc_ids=False,
+    about="One row per step of a released complaint's timeline: filing, review, the company's replies, the "
+          "consumer's confirmation, official replies to letters.",
+    columns=(
+        Column("event_id", STR, "`<complaint_id>#<seq, 4 digits>`; stable across releases"),
+        Column("complaint_id", STR, "the complaint (`complaints.complaint_id`)"),
+        Column("platform", STR, "where it was filed", ("heimao", "jutousu", "liuyan")),
+        Column("seq", pa.int32(), "position in the timeline, oldest first (0 = filed)"),
+        Column("actor_role", STR, "who acted", ("consumer", "company", "platform", "official")),
+        Column("actor", STR, "name shown for companies, platforms and offices; `consumer` for the complainant "
+               "(never a person's name)", gate=True),
+        Column("status_raw", STR, "the step as the platform labels it (发起投诉, 商家已回复 …)", gate=True),
+        Column("event_at", TS, "when the step happened (UTC)"),
+        Column("text", STR, "what was written at this step — for company and official steps, the reply (scrubbed)",
+               scrub=True),
+        Column("redactions", STR, REDACTIONS_DOC),
+    ),
+    sql="""
+        SELECT e.complaint_id || '#' || lpad(e.seq::VARCHAR, 4, '0') AS event_id, e.complaint_id, c.platform,
+               e.seq, e.actor_role, CASE WHEN e.actor_role = 'consumer' THEN 'consumer' ELSE e.actor END AS actor,
+               e.status_raw, e.event_at, e.text, NULL AS redactions,
+               CASE WHEN c.author IS NULL THEN [] ELSE [c.author] END AS _handles, []::VARCHAR[] AS _contacts
+        FROM complaint_events e JOIN complaints c ON c.complaint_id = e.complaint_id
+        LEFT JOIN document_tags t ON t.doc_id = e.complaint_id
+        WHERE ({rel} OR coalesce(t.relevant, FALSE)) AND e.complaint_id NOT IN (SELECT id FROM release_takedown_ids)
+        ORDER BY event_id
+    """,
+)
+
 ARTICLES = TableSpec(
     name="articles",
     id_column="doc_id",
@@ -243,5 +276,5 @@ PRACTICES = TableSpec(
     sql="SELECT code, name, definition FROM release_practices ORDER BY code",
 )
 
-TABLES: tuple[TableSpec, ...] = (COMPLAINTS, ARTICLES, POSTS, CLUSTERS, PLATFORMS, PRACTICES)
+TABLES: tuple[TableSpec, ...] = (COMPLAINTS, COMPLAINT_EVENTS, ARTICLES, POSTS, CLUSTERS, PLATFORMS, PRACTICES)
 DOCUMENT_TABLES = (COMPLAINTS, ARTICLES, POSTS)

@@ -22,7 +22,8 @@ def takedown_hits(root: Path, ids: set[str]) -> list[str]:
     hits = set()
     for spec in TABLES:
         for f in sorted((Path(root) / "data").glob(f"{spec.name}-*.parquet")):
-            cols = [c for c in (spec.id_column, "thread_id", "member_ids", "canonical_doc_id")
+            cols = [c for c in dict.fromkeys((spec.id_column, "complaint_id", "thread_id", "member_ids",
+                                              "canonical_doc_id"))
                     if c in spec.schema.names]
             t = pq.read_table(f, columns=cols)
             for name in cols:
@@ -37,11 +38,16 @@ def takedown_hits(root: Path, ids: set[str]) -> list[str]:
 
 def verify_release(root: Path | str, takedown_files: tuple[Path, ...] | None = None) -> list[str]:
     """Problems found (empty list = the release is sound)."""
-    from lendcorpus.pipelines.redact import scan
     from lendcorpus.release.build import sha256_file
+    from lendcorpus.release.scrubbing import final_gate
     from lendcorpus.release.takedowns import TAKEDOWNS_FILE, load_takedowns
 
+    from lendcorpus.release.writer import is_partial_folder
+
     root = Path(root)
+    if is_partial_folder(root):
+        return [f"{root}: a partial folder left by a release that did not finish (killed before its final "
+                "rename), not a release; the next `lendcorpus release` beside it removes it"]
     problems: list[str] = []
     mpath = root / "manifest.json"
     if not mpath.is_file():
@@ -94,7 +100,7 @@ def verify_release(root: Path | str, takedown_files: tuple[Path, ...] | None = N
                 last_id = i
             for col in spec.gate_columns:
                 for rid, v in zip(ids, t.column(col).to_pylist()):
-                    found = scan(v) if v else {}
+                    found = final_gate(v) if isinstance(v, str) else {}
                     if found:
                         problems.append(f"{path}: {rid} {col} still holds personal data "
                                         f"({', '.join(f'{k}×{n}' for k, n in sorted(found.items()))})")

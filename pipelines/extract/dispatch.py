@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from lendcorpus.archive import H_BLOCKED, H_KIND, ArchivedRecord
 from lendcorpus.crawler.siterules import SiteRules, rules_for_url, url_hash
-from lendcorpus.pipelines.extract.generic import extract_generic, extractor_version
+from lendcorpus.pipelines.extract.generic import extract_generic_page, extractor_version
 from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
 from lendcorpus.pipelines.extract.rules import extract_with_rules
 from lendcorpus.pipelines.extract.sources import parser_for
@@ -84,10 +84,11 @@ def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = Non
         title, text, published = extract_with_rules(html, site)
         extractor = f"rules:{site.name}@{site.version}"
     if not text:
-        g_title, text, g_pub = extract_generic(html, rec.url)
-        title = title or g_title
-        published = published or g_pub
-        extractor = extractor_version()
+        page = extract_generic_page(html, rec.url)
+        text = page.text
+        title = title or page.title
+        published = published or page.published
+        extractor = f"{extractor_version()}/{page.method}"
         if site is None and text and len(text) < GENERIC_MIN_CHARS:
             return Extraction(kind, rejects=[Reject("extract", "too_short", f"{len(text)} chars")])
     if not text:

@@ -31,7 +31,7 @@ class Reject:
 
 
 #: Tables a source parser may add rows to, besides documents.
-ROW_TABLES = ("complaints", "complaint_events", "forum_threads", "forum_posts")
+ROW_TABLES = ("complaints", "complaint_events", "forum_threads", "forum_posts", "forum_ads")
 
 
 @dataclass

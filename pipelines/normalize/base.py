@@ -23,7 +23,7 @@ class Decoded:
     errors: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class Repair:
     """One change made by a transforming step: offsets are in that step's input text."""
 
@@ -35,16 +35,10 @@ class Repair:
     note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "step": self.step,
-            "start": self.start,
-            "end": self.end,
-            "before": self.before,
-            "after": self.after,
-        }
         if self.note:
-            d["note"] = self.note
-        return d
+            return {"step": self.step, "start": self.start, "end": self.end, "before": self.before,
+                    "after": self.after, "note": self.note}
+        return {"step": self.step, "start": self.start, "end": self.end, "before": self.before, "after": self.after}
 
 
 @dataclass

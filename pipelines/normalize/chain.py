@@ -15,8 +15,11 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pyarrow as pa
+
 from . import decode, gaps, language, mojibake, pinyin, script, unicode_clean
 from .base import Repair
+from .charclass import CharCounts
 
 TRANSFORMS = (mojibake.STEP, unicode_clean.STEP, pinyin.STEP)
 ATTRIBUTES = (gaps.STEP, script.STEP, language.STEP)
@@ -33,6 +36,15 @@ CHAIN_VERSION = "+".join(
         (language.NAME, language.VERSION),
     )
 )
+
+#: Arrow types of ``Normalized.repairs`` and ``Normalized.gaps`` for callers that store them as
+#: list<struct> columns instead of JSON strings: ``pa.array(n.repairs, type=REPAIRS_ARROW_TYPE)``.
+#: On seed-like documents (~37 repairs each) that costs ~18 µs a document against ~58 µs for
+#: json.dumps plus loading the strings (docs/normalize.md).
+REPAIRS_ARROW_TYPE = pa.list_(pa.struct([("step", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                                         ("before", pa.string()), ("after", pa.string()), ("note", pa.string())]))
+GAPS_ARROW_TYPE = pa.list_(pa.struct([("kind", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
+                                      ("context", pa.string())]))
 
 #: at most this many gap annotations per document (a page of spaced-out characters is one finding)
 MAX_GAPS = 5000
@@ -110,8 +122,9 @@ def normalize_text(text: str) -> Normalized:
         current = res.text
 
     attrs: dict[str, Any] = {}
+    counts = CharCounts(current)  # one pass over the final text, shared by script and lang
     for astep in ATTRIBUTES:
-        attrs.update(astep.annotate(current))
+        attrs.update(astep.annotate(current) if astep is gaps.STEP else astep.annotate(current, counts))
     found_gaps = attrs.get("gaps", [])
     if len(found_gaps) > MAX_GAPS:
         flags.append({"step": gaps.NAME, "kind": "gaps-truncated", "start": 0, "end": 0, "count": len(found_gaps)})

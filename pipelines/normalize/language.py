@@ -13,7 +13,8 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .script import count_han
+from . import charclass
+from .charclass import CharCounts
 
 NAME = "lang"
 VERSION = 1
@@ -33,7 +34,6 @@ _COUNTERS = {
 #: scripts that name their language outright
 _SCRIPT_LANG = {"thai": "th", "greek": "el", "hebrew": "he", "hangul": "ko", "kana": "ja"}
 _LANGDETECT_CHARS = 2000
-_NON_CJK_LETTER = re.compile("[\u0400-\u04ff\u0600-\u06ff\u0750-\u077f\u0e00-\u0e7f]")
 
 
 @lru_cache(maxsize=1)
@@ -59,25 +59,33 @@ def script_counts(text: str) -> dict[str, int]:
     return {name: len(rx.findall(text)) for name, rx in _COUNTERS.items()}
 
 
-def detect_language(text: str) -> tuple[str, str]:
-    """(language, method) where method is 'script' or 'langdetect' or 'none'."""
-    han = count_han(text)
+def _counts_dict(counts: CharCounts) -> dict[str, int]:
+    """``script_counts`` from the chain's one-pass class counts (same keys, same order)."""
+    c = counts
+    return {"han": c.han + c[charclass.HAN_EXT], "kana": c[charclass.KANA], "hangul": c[charclass.HANGUL],
+            "latin": c[charclass.LATIN], "cyrillic": c[charclass.CYRILLIC], "arabic": c[charclass.ARABIC],
+            "thai": c[charclass.THAI], "greek": c[charclass.GREEK], "hebrew": c[charclass.HEBREW],
+            "devanagari": c[charclass.DEVANAGARI]}
+
+
+def detect_language(text: str, counts: CharCounts | None = None) -> tuple[str, str]:
+    """(language, method) where method is 'script' or 'langdetect' or 'none'. ``counts`` (the
+    chain's one-pass class counts of ``text``) saves rescanning it."""
+    counts = counts if counts is not None else CharCounts(text)
+    c = _counts_dict(counts)
+    han = counts.han  # BMP Han only, as count_han
     if han:
-        # fast path for Chinese: only count what could overrule it
-        kana = len(_COUNTERS["kana"].findall(text)) if _COUNTERS["kana"].search(text) else 0
-        hangul = len(_COUNTERS["hangul"].findall(text)) if _COUNTERS["hangul"].search(text) else 0
+        # Chinese unless something overrules it
+        kana, hangul = c["kana"], c["hangul"]
         cjk = han + kana + hangul
         if kana and kana >= 0.1 * (han + kana) and kana >= hangul:
             return "ja", "script"
         if hangul and hangul >= 0.1 * cjk:
             return "ko", "script"
         # Han text; a few Latin words (brands, URLs) do not make it English
-        latin = len(_COUNTERS["latin"].findall(text))
-        if han * 3 >= latin:
-            c = script_counts(text) if _NON_CJK_LETTER.search(text) else {}
-            if han >= max(c.get("cyrillic", 0), c.get("arabic", 0), c.get("thai", 0)):
+        if han * 3 >= c["latin"]:
+            if han >= max(c["cyrillic"], c["arabic"], c["thai"]):
                 return "zh", "script"
-    c = script_counts(text)
     # a CJK character carries about as much as a short Latin word, so weigh it that way
     weighted = {k: v * (3 if k in ("han", "kana", "hangul") else 1) for k, v in c.items()}
     top = max(weighted, key=lambda k: weighted[k])
@@ -94,8 +102,8 @@ class LanguageStep:
     name = NAME
     version = VERSION
 
-    def annotate(self, text: str) -> dict[str, Any]:
-        lang, method = detect_language(text)
+    def annotate(self, text: str, counts: CharCounts | None = None) -> dict[str, Any]:
+        lang, method = detect_language(text, counts)
         return {"lang": lang, "lang_method": method}
 
 

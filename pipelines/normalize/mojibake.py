@@ -29,7 +29,7 @@ from .base import Repair, StepResult, splice
 from .charfreq import char_cost, cost, han_share_common, is_han, total_cost
 
 NAME = "mojibake"
-VERSION = 1
+VERSION = 2  # 2: big5-as-gbk inside Traditional lines
 
 # ---------------------------------------------------------------- GBK <-> UTF-8 helpers
 
@@ -74,11 +74,17 @@ _KEY_RUNSTART_RE = re.compile(r"[\x00-\x7f]" + _KEY + r"[^\x00-\x7f]")
 
 # UTF-8 lead byte as Latin-1/cp1252 followed by a continuation byte in the same rendering
 _CP1252_HIGH = "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+# one character class: what _LATIN_UTF8_RE and _SB_QUICK_RE both need somewhere in the text
+# (a single-class scan is several times faster than either pattern's)
+_LATIN_ANY_RE = re.compile("[\u0080-\u024f\u2500-\u257f]")
 _LATIN_UTF8_RE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\ufffd" + _CP1252_HIGH + "]"
     # UTF-8 read as cp437 (``Tiß║┐ng``): box drawing glued to letters
     + "|[A-Za-z\u00c0-\u00ff][\u2500-\u257f]|[\u2500-\u257f][A-Za-z\u00c0-\u00ff]"
 )
+
+# the same as three patterns that each start with a class (scanned fast; used as yes/no tests)
+_LATIN_UTF8_PARTS = [re.compile(p) for p in _LATIN_UTF8_RE.pattern.split("|")]
 
 # runs of single-byte-codec characters that can be GBK/Big5 lead+trail pairs
 _SB_HIGH = "\u0080-\u017f\u02c7\u02d8-\u02dd" + _CP1252_HIGH
@@ -277,12 +283,12 @@ _LATIN1_RE = re.compile("[\u0080-\u024f]")
 def _utf8_as_latin1(
     text: str, repairs: list[Repair], taken: list[tuple[int, int]], ambiguous: list[tuple[int, int]] = ()
 ) -> None:
-    if not _LATIN_UTF8_RE.search(text):
+    if not any(rx.search(text) for rx in _LATIN_UTF8_PARTS):
         return
     ftfy, cfg = _ftfy()
     for m in _LINE_RE.finditer(text):
         line = m.group()
-        if not line or not _LATIN_UTF8_RE.search(line):
+        if not line or not any(rx.search(line) for rx in _LATIN_UTF8_PARTS):
             continue
         if len(line) > _MAX_LINE:
             continue
@@ -530,6 +536,112 @@ def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tu
             flags.append({"step": NAME, "kind": "suspect-shifted", "start": base_lo, "end": t + 1})
 
 
+# ---------------------------------------------------------------- big5 read as gbk
+
+#: what a GBK/GB18030 decoder makes of common Big5 characters: Big5's most frequent rows
+#: (A4-A7: 一 也 人 我...) land on GBK's kana, Greek, Cyrillic, bopomofo and symbol rows; user-defined
+#: areas become private use. A Chinese line with none of these has no Big5-as-GBK damage.
+_B5_ODD_RE = re.compile("[\u3105-\u3129\u3041-\u30ff\u0391-\u03c9\u0401-\u0451\ue000-\uf8ff\u2460-\u2479\u3220-\u3229]")
+_KANA_RE = re.compile("[\u3041-\u30ff]")
+
+
+@lru_cache(maxsize=65536)
+def _big5_reading(ch: str) -> str | None:
+    """The Big5 character whose two bytes a GB18030 decoder turned into ``ch`` (None if none)."""
+    if ch < "\x80":
+        return None
+    try:
+        b = ch.encode("gb18030")
+    except UnicodeEncodeError:
+        return None
+    if len(b) != 2 or not 0xA1 <= b[0] <= 0xF9 or not (0x40 <= b[1] <= 0x7E or 0xA1 <= b[1] <= 0xFE):
+        return None
+    for codec in ("big5", "cp950", "big5hkscs"):
+        try:
+            out = b.decode(codec)
+        except UnicodeDecodeError:
+            continue
+        return out if len(out) == 1 else None
+    return None
+
+
+def _gain(ch: str, reading: str | None, simp_re: re.Pattern) -> float:
+    """How much cheaper ``reading`` is than ``ch`` (ASCII is the same in both codecs: 0). A
+    Simplified-only character read back as Han counts as odd too: in a Traditional line it is
+    likely damage (翻 -> 陆), and the stretch is still judged as a whole afterwards."""
+    if reading is None:
+        return -1e9
+    if is_han(ch):
+        g = (char_cost(ch) or 0.0) - (char_cost(reading) or 0.0)
+        return max(g, 0.0) + 6.0 if simp_re.match(ch) and is_han(reading) else g
+    if _B5_ODD_RE.match(ch):
+        return (char_cost(ch) or 0.0) - (char_cost(reading) or 0.0)
+    # ASCII, punctuation, box drawing (── used as a dash): neutral, taken only between odd ones
+    return 0.0
+
+
+def _best_stretch(gains: list[float], lo: int, hi: int) -> tuple[int, int, float]:
+    """(start, end, sum) of the stretch of ``gains[lo:hi]`` with the largest sum (Kadane)."""
+    best = (lo, lo, 0.0)
+    start, acc = lo, 0.0
+    for i in range(lo, hi):
+        if acc <= 0:
+            start, acc = i, 0.0
+        acc += gains[i]
+        if acc > best[2]:
+            best = (start, i + 1, acc)
+    return best
+
+
+def _traditional_context(rest: str) -> bool:
+    """The line around a stretch is Traditional Chinese: Han, no kana, a Traditional-only character."""
+    if _KANA_RE.search(rest) or sum(1 for ch in rest if is_han(ch)) < 4:
+        return False
+    from .script import _script_classes
+
+    return bool(_script_classes()[0].search(rest))
+
+
+def _big5_as_gbk(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]]) -> None:
+    """Big5 bytes read as GBK inside an otherwise good Traditional line (``我住在台灣`` ->
+    ``и��b台灣``-like runs of kana, Cyrillic and rare Han). Big5 and GBK characters are both two
+    bytes, so the damage is character for character: each odd character is scored against its
+    Big5 reading, the stretch with the largest gain is taken, and it must be clearly better
+    Chinese in a line whose other characters are Traditional Chinese (so Japanese stays)."""
+    if not _B5_ODD_RE.search(text):
+        return
+    from .script import _script_classes
+
+    simp_re = _script_classes()[1]
+    for lm in _LINE_RE.finditer(text):
+        line = lm.group()
+        if not line or len(line) > _MAX_LINE or not _B5_ODD_RE.search(line):
+            continue
+        if _overlaps(lm.start(), lm.end(), taken):
+            continue
+        readings = [ch if ch < "\x80" else _big5_reading(ch) for ch in line]
+        gains = [_gain(ch, r, simp_re) for ch, r in zip(line, readings)]
+        pending = [(0, len(line))]
+        while pending:
+            lo, hi = pending.pop()
+            s, e, gain = _best_stretch(gains, lo, hi)
+            if e - s < 2 or gain < 6.0:
+                continue
+            before = line[s:e]
+            after = "".join(readings[s:e])  # type: ignore[arg-type]
+            if not _B5_ODD_RE.search(before) or not _traditional_context(line[:s] + line[e:]):
+                continue
+            if not any(is_han(ch) or (_B5_ODD_RE.match(ch) and not _KANA_RE.match(ch)) for ch in before):
+                continue  # kana alone (あこがれの) is Japanese, not damage: Big5 text also gives Han, PUA, Cyrillic
+            if _clearly_better(before, after, min_han=2):
+                start = lm.start() + s
+                repairs.append(Repair(NAME, start, start + len(before), before, after, "big5-as-gbk"))
+                taken.append((start, start + len(before)))
+                pending.extend(((lo, s), (e, hi)))
+            elif e - s >= 3:
+                flags.append({"step": NAME, "kind": "suspect-big5-as-gbk", "start": lm.start() + s, "end": lm.start() + e})
+
+
 # ---------------------------------------------------------------- the step
 
 
@@ -547,9 +659,11 @@ class MojibakeStep:
         _utf8_as_gbk(text, repairs, flags)
         taken = [(r.start, r.end) for r in repairs]
         ambiguous: list[tuple[int, int]] = []
-        _legacy_as_latin1(text, repairs, taken, flags, ambiguous)
-        _utf8_as_latin1(text, repairs, taken, ambiguous)
+        if _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
+            _legacy_as_latin1(text, repairs, taken, flags, ambiguous)
+            _utf8_as_latin1(text, repairs, taken, ambiguous)
         taken = [(r.start, r.end) for r in repairs]
+        _big5_as_gbk(text, repairs, flags, taken)
         _shifted(text, repairs, flags, taken)
         if not repairs:
             return StepResult(text, [], flags)

@@ -74,6 +74,11 @@ def is_reading(ch: str, annotation: str) -> bool:
     return False
 
 
+#: (character + bracketed annotation) -> is a reading; a plain dict lookup is cheaper than the
+#: two-argument lru_cache call, and farms repeat the same annotations endlessly
+_READING_CACHE: dict[str, bool] = {}
+
+
 class PinyinStep:
     name = NAME
     version = VERSION
@@ -87,13 +92,21 @@ class PinyinStep:
         flags: list[dict] = []
         if has_bracket:
             for m in _BRACKET_RE.finditer(text):
-                start = m.start()
+                start, end = m.span()
                 prev = text[start - 1] if start else ""
-                if prev and _HAN_CHAR_RE.match(prev):
-                    if is_reading(prev, m.group(1)):
-                        repairs.append(Repair(NAME, start, m.end(), m.group(), ""))
+                if prev and ("\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf"
+                             or "\uf900" <= prev <= "\ufaff"):  # _HAN, compared without a regex call
+                    before = m.group()
+                    key = prev + before
+                    ok = _READING_CACHE.get(key)
+                    if ok is None:
+                        ok = _READING_CACHE[key] = is_reading(prev, m.group(1))
+                        if len(_READING_CACHE) > 200_000:
+                            _READING_CACHE.clear()
+                    if ok:
+                        repairs.append(Repair(NAME, start, end, before, ""))
                 elif _has_tone(m.group(1)):
-                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": m.end()})
+                    flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
         if has_orphan_mark and (")" in text or "）" in text):
             for m in _ORPHAN_RE.finditer(text):
                 if _has_tone(m.group(1)):

@@ -17,10 +17,12 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
+from .charclass import HAN_SIMP, HAN_TRAD, CharCounts
+
 _U32 = "I" if array("I").itemsize == 4 else "L"
 
 NAME = "script"
-VERSION = 1
+VERSION = 2  # 2: Big5 level-1 characters (台, 里, 吃, 群...) are no longer Simplified-only evidence
 OPENCC_CONFIG = "t2s"
 
 _HAN_RUNS_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -48,6 +50,19 @@ def converter(config: str = OPENCC_CONFIG):
     return opencc.OpenCC(config)
 
 
+def _big5_frequent(ch: str) -> bool:
+    """In Big5's frequently used block (level 1, A440-C67E): an everyday Traditional character.
+
+    63 characters that OpenCC s2t would change are also ordinary Traditional characters there
+    (台 of 台灣, 裡's partner 里 of 公里, 吃, 群, 于, 后, 并...): Taiwan and Hong Kong text uses them
+    all the time, so they say nothing about Simplified script."""
+    try:
+        b = ch.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return len(b) == 2 and b"\xa4\x40" <= b <= b"\xc6\x7e"
+
+
 @lru_cache(maxsize=1)
 def _script_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     chars = [chr(o) for o in range(0x4E00, 0xA000)] + [chr(o) for o in range(0x3400, 0x4DC0)]
@@ -55,24 +70,25 @@ def _script_classes() -> tuple[re.Pattern[str], re.Pattern[str]]:
     simp = converter("t2s").convert(joined).split("\n")
     trad = converter("s2t").convert(joined).split("\n")
     trad_only = [c for c, s in zip(chars, simp) if s != c]
-    simp_only = [c for c, s, t in zip(chars, simp, trad) if s == c and t != c]
+    simp_only = [c for c, s, t in zip(chars, simp, trad) if s == c and t != c and not _big5_frequent(c)]
     return (
         re.compile("[" + "".join(trad_only) + "]"),
         re.compile("[" + "".join(simp_only) + "]"),
     )
 
 
-def classify(text: str, traditional: int | None = None) -> tuple[str, int, int, int]:
+def classify(text: str, traditional: int | None = None, counts: CharCounts | None = None) -> tuple[str, int, int, int]:
     """(script, han, traditional_only, simplified_only) for ``text``.
 
     ``traditional`` may be given as the number of characters t2s changed in context (the
-    chain has it anyway); otherwise Traditional-only characters are counted."""
-    han = count_han(text)
+    chain has it anyway); otherwise Traditional-only characters are counted. ``counts`` (the
+    chain's one-pass class counts of ``text``) saves rescanning it."""
+    counts = counts if counts is not None else CharCounts(text)
+    han = counts.han
     if han == 0:
         return "none", 0, 0, 0
-    trad_re, simp_re = _script_classes()
-    t = len(trad_re.findall(text)) if traditional is None else traditional
-    s = len(simp_re.findall(text))
+    t = counts[HAN_TRAD] if traditional is None else traditional
+    s = counts[HAN_SIMP]
     if t + s == 0:
         label = "hans"  # only characters shared by both scripts: already valid Simplified
     elif t + s < 3:
@@ -86,12 +102,12 @@ def classify(text: str, traditional: int | None = None) -> tuple[str, int, int, 
     return label, han, t, s
 
 
-def changed_count(text: str, simplified: str) -> int:
+def changed_count(text: str, simplified: str, counts: CharCounts | None = None) -> int:
     """How many characters the Simplified copy changed."""
     if text == simplified:
         return 0
     if len(text) == len(simplified):
-        return _count_changed(text, simplified)
+        return counts.changed(simplified) if counts is not None else _count_changed(text, simplified)
     if len(text) <= 200_000:
         sm = SequenceMatcher(None, text, simplified, autojunk=False)
         return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in sm.get_opcodes() if op != "equal")
@@ -102,11 +118,12 @@ class ScriptStep:
     name = NAME
     version = VERSION
 
-    def annotate(self, text: str) -> dict[str, Any]:
-        han = count_han(text)
+    def annotate(self, text: str, counts: CharCounts | None = None) -> dict[str, Any]:
+        counts = counts if counts is not None else CharCounts(text)
+        han = counts.han
         simplified = converter(OPENCC_CONFIG).convert(text) if han else text
-        changed = changed_count(text, simplified)
-        label, _han, _t, _s = classify(text, traditional=changed)
+        changed = changed_count(text, simplified, counts)
+        label, _han, _t, _s = classify(text, traditional=changed, counts=counts)
         return {
             "script": label,
             "text_simplified": simplified,

@@ -2,7 +2,9 @@
 names after cue words, street addresses, licence plates, user handles).
 
 Used by ``lendcorpus redact`` and by every release; see docs/release.md for what is detected and
-the measured precision/recall.
+the measured precision/recall. ``detectors`` scrub (obfuscations undone on a same-length shadow of
+the text); ``gate`` is the release's independent second detector; ``policy`` is the one rule both
+share (which numbers are ids of things, not of people).
 """
 
 from lendcorpus.pipelines.redact.core import REDACTOR_VERSION, merge_counts, scan, scrub

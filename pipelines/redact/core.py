@@ -10,9 +10,10 @@ import re
 from collections.abc import Iterable
 
 from lendcorpus.pipelines.redact.detectors import PLACEHOLDERS, Finding, find
+from lendcorpus.pipelines.redact.gate import GATE_VERSION
 
-#: Bump when a detector changes what it finds: releases record it in their manifest.
-REDACTOR_VERSION = "redact@1"
+#: Bump when a detector changes what it finds: releases record it (with the gate's version) in their manifest.
+REDACTOR_VERSION = "redact@2+" + GATE_VERSION
 
 _HANDLE_MIN = 2  # a one-character handle would erase ordinary words
 

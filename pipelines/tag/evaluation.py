@@ -64,6 +64,7 @@ class Score:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    tn: int = 0
 
     @property
     def precision(self) -> float:
@@ -77,6 +78,7 @@ class Score:
         self.tp += predicted and actual
         self.fp += predicted and not actual
         self.fn += actual and not predicted
+        self.tn += not predicted and not actual
 
 
 def evaluate(docs: list[LabelledDoc] | None = None) -> dict[str, Score]:
@@ -94,3 +96,56 @@ def evaluate(docs: list[LabelledDoc] | None = None) -> dict[str, Score]:
         n_platforms = len({m.platform for m in platforms.find(doc.text)})
         rel.add(relevance(doc.text, n_platforms, len(found))[0] >= RELEVANCE_THRESHOLD, doc.relevant)
     return {**scores, "ALL": overall, "RELEVANCE": rel}
+
+
+OFFTOPIC = CHECKOUT / "tests" / "fixtures" / "tags" / "offtopic" / "pages.toml"
+
+
+def offtopic_documents(shared: Path | None = None, path: Path = OFFTOPIC,
+                       labels: tuple[str, ...] = ("offtopic",)) -> list[tuple[str, str, LabelledDoc]]:
+    """(source, kind, document) for real pages of ``shared/eval`` labelled in ``path`` (the texts
+    stay in shared/eval). HTML is reduced to its text; texts are normalised as the build does.
+    Raises FileNotFoundError when the evaluation data is missing (tests must fail, not skip)."""
+    import re
+
+    from lendcorpus.pipelines.normalize import decode_html, normalize_text
+
+    shared = Path(shared) if shared is not None else CHECKOUT.parent / "shared"
+    out = []
+    for page in tomllib.loads(path.read_text(encoding="utf-8"))["page"]:
+        if page["label"] not in labels:
+            continue
+        f = shared / "eval" / page["source"]
+        raw = f.read_bytes()
+        if f.suffix == ".html":
+            text = decode_html(raw).text
+            text = re.sub(r"(?is)<(script|style)\b.*?</\1>", " ", text)
+            text = re.sub(r"(?s)<[^>]+>", " ", text)
+        else:
+            text = raw.decode("utf-8")
+        out.append((page["source"], page["kind"],
+                    LabelledDoc(normalize_text(text).text_simplified, frozenset(), page["label"] == "ontopic")))
+    return out
+
+
+def relevance_with_offtopic(shared: Path | None = None) -> dict[str, Score]:
+    """The relevance flag on the held-out test half plus the real off-topic pages: precision over
+    both, and the off-topic pages alone (all, and the finance ones)."""
+    platforms, tagger = PlatformMatcher(), PracticeTagger()
+
+    def flagged(doc: LabelledDoc) -> bool:
+        n_p = len({m.platform for m in platforms.find(doc.text)})
+        return relevance(doc.text, n_p, len(tagger.codes(doc.text)))[0] >= RELEVANCE_THRESHOLD
+
+    combined, off, finance, practices_on_off = Score(), Score(), Score(), Score()
+    for doc in heldout_documents("test"):
+        combined.add(flagged(doc), doc.relevant)
+    for _source, kind, doc in offtopic_documents(shared):
+        f = flagged(doc)
+        combined.add(f, False)
+        off.add(f, False)
+        if kind == "finance":
+            finance.add(f, False)
+        practices_on_off.add(bool(tagger.codes(doc.text)), False)
+    return {"heldout test + off-topic": combined, "off-topic pages": off, "finance pages": finance,
+            "off-topic pages with a practice tag": practices_on_off}

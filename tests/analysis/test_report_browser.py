@@ -15,7 +15,7 @@ import pytest
 
 from lc_testkit import run_cli
 
-CHARTS = ["platforms", "months", "practices", "sources", "dedup", "rejects"]
+CHARTS = ["platforms", "months", "practices", "matrix", "sources", "dedup", "rejects", "runs"]
 
 
 def _chromium() -> str:

@@ -11,7 +11,7 @@ from lc_testkit import run_cli
 from lendcorpus.analysis.report import ascii_label, find_cjk_font, write_report
 from lendcorpus.corpus import connect_read
 
-CHARTS = ["platforms", "months", "practices", "sources", "dedup", "rejects"]
+CHARTS = ["platforms", "months", "practices", "matrix", "sources", "dedup", "rejects", "runs"]
 HAN = re.compile(r"[\u3400-\u9fff]")
 
 

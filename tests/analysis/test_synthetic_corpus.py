@@ -51,4 +51,4 @@ def test_report_on_synthetic_corpus(synthetic, tmp_path):
     result = write_report(con, tmp_path)
     con.close()
     page = result.html_path.read_text(encoding="utf-8")
-    assert page.count('data-empty="false"') == 5 and page.count('data-empty="true"') == 1  # no rejects
+    assert page.count('data-empty="false"') == 6 and page.count('data-empty="true"') == 2  # no rejects, no runs

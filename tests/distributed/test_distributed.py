@@ -183,8 +183,9 @@ def test_dead_worker_is_reaped_by_the_others(redis_server, site, single, tmp_pat
     wait_all(procs)
     got = exchanges(run_dir(home))
     assert set(got) == set(single)  # no gaps
-    # a duplicate is possible only for a request archived in the instant before the kill
-    assert sum(got.values()) - len(got) <= 2
+    # a duplicate is possible only for a request the dead worker had archived but not yet acknowledged:
+    # at most what it held in flight (CONCURRENT_REQUESTS = 16); typically 0-2, more on a loaded machine
+    assert sum(got.values()) - len(got) <= 16
 
 
 def test_global_rate_limit_holds_across_workers(redis_server, tmp_path):
@@ -242,3 +243,160 @@ def test_redis_state_store_merges_marks_of_workers(redis_server):
     store.save("sp", {"marks": {"feed": 10, "search": "2024-01-02"}})
     store.save("sp", {"marks": {"feed": 7, "search": "2024-03-01"}})  # a slower worker must not undo the mark
     assert store.load("sp")["marks"] == {"feed": 10, "search": "2024-03-01"}
+
+
+# -- Redis outages: a Redis of our own per test (on a free loopback port), killed with SIGKILL -----------
+
+
+class OwnRedis:
+    """A real redis-server on a free loopback port, with AOF (fsync on every write) or no persistence."""
+
+    def __init__(self, directory: Path, persistent: bool):
+        import socket
+
+        self.dir = directory
+        self.dir.mkdir(parents=True, exist_ok=True)
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        self.persistent = persistent
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> "OwnRedis":
+        import redis
+
+        persistence = (["--appendonly", "yes", "--appendfsync", "always", "--save", ""] if self.persistent
+                       else ["--appendonly", "no", "--save", ""])
+        self.proc = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(self.port),
+                                      "--dir", str(self.dir), *persistence, "--logfile", str(self.dir / "redis.log")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        client = redis.Redis(port=self.port, socket_connect_timeout=1)
+        for _ in range(200):
+            try:
+                if client.ping():
+                    return self
+            except redis.exceptions.BusyLoadingError:
+                pass
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"redis-server on {self.port} did not start: {(self.dir / 'redis.log').read_text()}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        self.kill()
+
+
+@pytest.fixture()
+def own_redis(tmp_path):
+    started: list[OwnRedis] = []
+
+    def make(persistent: bool = True) -> OwnRedis:
+        r = OwnRedis(tmp_path / f"redis{len(started)}", persistent)
+        started.append(r)
+        return r
+
+    yield make
+    for r in started:
+        r.stop()
+
+
+def outage_worker(site, url: str, home: Path, wid: str, outage_max: float) -> subprocess.Popen:
+    env = dict(os.environ, LENDCORPUS_HOME=str(home))
+    home.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "lendcorpus.cli", "crawl", "jiedai_baike", "--replay", site["server"].address,
+           "--redis", url, "--worker-id", wid, *FAST, "-s", "LENDCORPUS_REDIS_HEARTBEAT=0.5",
+           "-s", "LENDCORPUS_REDIS_IDLE_POLL=0.2", "-s", "LENDCORPUS_PROGRESS_INTERVAL=0",
+           "-s", "LENDCORPUS_REDIS_DOMAIN_DELAY=0.03", "-s", f"LENDCORPUS_REDIS_OUTAGE_MAX={outage_max}"]
+    return subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=open(home / f"{wid}.log", "ab"))
+
+
+def wait_archived(home: Path, wid: str, size: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        files = list((home / "archive").rglob(f"jiedai_baike-{wid}-*.warc.gz"))
+        if files and sum(f.stat().st_size for f in files) > size:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the worker archived too little before the outage")
+
+
+def responses(directory: Path) -> Counter:
+    return Counter(r.url for r in records(directory) if r.rec_type == "response")
+
+
+def seed_url(url: str, env: dict) -> None:
+    out = run_cli("seed", "jiedai_baike", "--redis", url, "--fresh", env=env).stdout
+    assert "start requests queued" in out
+
+
+def test_redis_outage_past_the_bound_exits_7_and_a_restart_loses_nothing(own_redis, site, single, tmp_path):
+    """Redis (AOF, fsync always) is SIGKILLed mid-crawl and stays away: the worker retries, gives up
+    after LENDCORPUS_REDIS_OUTAGE_MAX and exits 7 (it used to poll forever at 0 pages/s). Redis is
+    restarted from its AOF, the worker restarted with the same id: the crawl completes with every
+    page of the reference crawl, none twice."""
+    r = own_redis(persistent=True).start()
+    home = tmp_path / "home"
+    env = {"LENDCORPUS_HOME": str(home)}
+    seed_url(r.url, env)
+    worker = outage_worker(site, r.url, home, "a", outage_max=3)
+    wait_archived(home, "a", 30_000)
+    r.kill()
+    assert worker.wait(timeout=120) == 7
+    log = (home / "a.log").read_text(encoding="utf-8", errors="replace")
+    assert "retrying with back-off for up to 3s" in log and "giving up" in log
+    assert "FAILED (exit 7)" in log
+    partial = responses(run_dir(home))
+    assert 0 < len(partial) < len(single)
+
+    r.start()  # same port, same folder: the AOF brings the queue, the Bloom filter and the in-flight hash back
+    again = outage_worker(site, r.url, home, "a", outage_max=3)
+    assert again.wait(timeout=180) == 0, (home / "a.log").read_text(errors="replace")[-3000:]
+    got = responses(run_dir(home))
+    assert set(got) == {u for u, t in single if t == "response"}  # nothing lost
+    assert max(got.values()) == 1  # nothing fetched twice: what was archived is served from the archive
+
+
+def test_short_redis_outage_is_ridden_out(own_redis, site, single, tmp_path):
+    """Redis killed and restarted (from its AOF) within the bound: the same worker carries on and
+    finishes with exit 0 and every page."""
+    r = own_redis(persistent=True).start()
+    home = tmp_path / "home"
+    env = {"LENDCORPUS_HOME": str(home)}
+    seed_url(r.url, env)
+    worker = outage_worker(site, r.url, home, "a", outage_max=60)
+    wait_archived(home, "a", 30_000)
+    r.kill()
+    time.sleep(1.0)
+    r.start()
+    assert worker.wait(timeout=180) == 0, (home / "a.log").read_text(errors="replace")[-3000:]
+    log = (home / "a.log").read_text(encoding="utf-8", errors="replace")
+    assert "retrying with back-off" in log and "Redis answers again" in log
+    got = responses(run_dir(home))
+    assert set(got) == {u for u, t in single if t == "response"}
+    assert sum(got.values()) - len(got) <= 2  # a request in flight at the kill may be fetched again
+
+
+def test_redis_restarted_without_its_data_is_an_error_not_a_finished_crawl(own_redis, site, tmp_path):
+    """No persistence: Redis comes back empty. The worker says the frontier is gone and exits 8,
+    instead of waiting for a seed forever or ending "finished" with pages never fetched."""
+    r = own_redis(persistent=False).start()
+    home = tmp_path / "home"
+    env = {"LENDCORPUS_HOME": str(home)}
+    seed_url(r.url, env)
+    worker = outage_worker(site, r.url, home, "a", outage_max=60)
+    wait_archived(home, "a", 30_000)
+    r.kill()
+    r.start()
+    assert worker.wait(timeout=120) == 8
+    log = (home / "a.log").read_text(encoding="utf-8", errors="replace")
+    assert "Redis no longer holds this crawl" in log and "FAILED (exit 8)" in log

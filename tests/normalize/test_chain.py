@@ -154,3 +154,16 @@ def test_binary_and_mixed_encodings_page():
     d = decode_html(page)
     n = normalize_text(d.text)
     assert "中文UTF-8段落" in n.text
+
+
+def test_repairs_and_gaps_fit_their_arrow_types(seeds):
+    """The list<struct> types a caller can store instead of JSON strings hold the same records."""
+    import pyarrow as pa
+
+    from lendcorpus.pipelines.normalize.chain import GAPS_ARROW_TYPE, REPAIRS_ARROW_TYPE
+
+    for text in list(seeds.values()) + ["短信和 通知，《》被催收公司打 。", "現(xiàn)在 ＡＢＣ\u200b"]:
+        n = normalize_text(text)
+        repairs = pa.array([n.repairs], type=REPAIRS_ARROW_TYPE).to_pylist()[0]
+        assert repairs == [{**r, "note": r.get("note")} for r in n.repairs]
+        assert pa.array([n.gaps], type=GAPS_ARROW_TYPE).to_pylist()[0] == n.gaps

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from lendcorpus.pipelines.normalize import mojibake
+from lendcorpus.pipelines.normalize import mojibake, normalize_text, replay
 
 STEP = mojibake.STEP
 
@@ -92,3 +92,30 @@ def test_ftfy_language_names(shared):
     cases = json.loads((shared / "eval" / "ftfy-test-cases" / "language-names.json").read_text("utf-8"))
     for c in cases:
         assert STEP.apply(c["original"]).text == c["fixed"], c["label"]
+
+
+# -- Big5 read as GBK inside Traditional lines (issue 14 item 6) ---------------------------------
+
+
+def test_big5_read_as_gbk_inside_a_traditional_line_is_restored():
+    line = "逾期以後，催收人員每天打電話給我的家人，還說要到公司找我。"
+    i = line.index("催收")
+    damaged = line[:i] + line[i:i + 8].encode("big5").decode("gb18030") + line[i + 8:]
+    assert damaged != line
+    n = normalize_text(damaged)
+    assert n.text == line
+    assert [r["note"] for r in n.repairs] == ["big5-as-gbk"]
+    assert replay(damaged, n.repairs) == n.text
+
+
+def test_japanese_kana_and_box_drawing_dashes_are_not_big5_damage():
+    for text in ("子どもの病気相談所", "あこがれの職業紹介", "《時間的玫瑰──北島隨筆》。", "荷蘭風俗畫家─弗美爾"):
+        assert not any(r["step"] == "mojibake" for r in normalize_text(text).repairs), text
+
+
+def test_big5_as_gbk_goal_on_real_traditional_lines(shared, evalmod):
+    """Real Traditional lines of the Big5 files, a stretch of each turned into Big5-as-GBK."""
+    r = evalmod.eval_big5_in_traditional(shared)
+    assert r["cases"] >= 500
+    assert r["exact"] >= 0.65 * r["cases"], r
+    assert r["clean_changed"] == 0

@@ -82,3 +82,67 @@ def test_opencc_config_is_t2s_and_passes_its_cases(shared, evalmod):
     assert OPENCC_CONFIG == "t2s"
     res = evalmod.eval_opencc(shared)["t2s"]
     assert res["t2s"][0] == res["t2s"][1] and res["hk2s"][0] == res["hk2s"][1]
+
+
+# -- one-pass class counts (issue 12 item 7: fused Han counts) --------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from lendcorpus.pipelines.normalize import language as _language  # noqa: E402
+from lendcorpus.pipelines.normalize import script as _script  # noqa: E402
+from lendcorpus.pipelines.normalize.charclass import HAN_SIMP, HAN_TRAD, CharCounts  # noqa: E402
+
+_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x20, max_codepoint=0x52F),
+    st.characters(min_codepoint=0x0E00, max_codepoint=0x0E7F),
+    st.characters(min_codepoint=0x1100, max_codepoint=0x11FF),
+    st.characters(min_codepoint=0x1E00, max_codepoint=0x1EFF),
+    st.characters(min_codepoint=0x3000, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0xAC00, max_codepoint=0xD7A3),
+    st.characters(min_codepoint=0xF900, max_codepoint=0xFFEF),
+    st.characters(min_codepoint=0x20000, max_codepoint=0x31350),
+    st.sampled_from("們這個說臺灣裡面台里后後发發简體体中文国國"),
+)
+
+
+def _old_counts(text: str) -> tuple:
+    trad_re, simp_re = _script._script_classes()
+    return (_script.count_han(text), len(trad_re.findall(text)), len(simp_re.findall(text)),
+            _language.script_counts(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_ALPHABET, max_size=300))
+def test_one_pass_counts_equal_the_regex_counts(text):
+    """The lookup-table counts are the same numbers the per-class regexes give."""
+    c = CharCounts(text)
+    han, trad, simp, per_script = _old_counts(text)
+    assert (c.han, c[HAN_TRAD], c[HAN_SIMP]) == (han, trad, simp)
+    assert _language._counts_dict(c) == per_script
+    simplified = _script.converter("t2s").convert(text)
+    if len(simplified) == len(text):
+        assert c.changed(simplified) == _script._count_changed(text, simplified)
+
+
+def test_one_pass_counts_on_the_seeds(seeds):
+    for name, text in seeds.items():
+        c = CharCounts(text)
+        han, trad, simp, per_script = _old_counts(text)
+        assert (c.han, c[HAN_TRAD], c[HAN_SIMP]) == (han, trad, simp), name
+        assert _language._counts_dict(c) == per_script, name
+
+
+def test_taiwan_sentences_with_tai_and_li_are_traditional():
+    """台 and 里 are everyday Traditional characters (台灣, 公里); they used to count as Simplified."""
+    for text in ("我住在台灣，家裡有三個人。", "這裡的台灣人說話很客氣", "台中市政府表示，颱風明天登陸。",
+                 "網貸平台的催收每天打電話到我家裡", "回台灣以後，我們在那裡見面"):
+        assert normalize_text(text).script == "hant", text
+    assert normalize_text("这里的台湾人说话很客气").script == "hans"
+
+
+def test_real_taiwan_lines_are_hant(shared, evalmod):
+    r = evalmod.eval_taiwan_script(shared)
+    assert sum(r["labels"].values()) >= 900
+    assert r["labels"].get("hant", 0) >= 0.99 * sum(r["labels"].values()), r
+    assert r["with_tai_li"] == {"hant": sum(r["with_tai_li"].values())}, r

@@ -44,6 +44,9 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOA
 KEYWORDS = "催收,暴力催收,爆通讯录,上门催收,威胁起诉,无此关键词"
 COUIDS = "5650743478,6000000001"
 CRAWL_ARGS = ["-a", f"keywords={KEYWORDS}", "-a", f"couids={COUIDS}", "-a", "feed=1"]
+#: an invented logged-in session: search and company lists answer 10005 without one
+SESSION = "SUB=_2A25Linvented0sessionXYZ; SUBP=0033WrSXqPxfM725Ws9jqgMF55529P9D9Winvented"
+COOKIE_ENV = {"LENDCORPUS_HEIMAO_COOKIE": SESSION}
 
 
 def _load_handler(root: Path = SITE):
@@ -88,7 +91,7 @@ def record(url: str, body: bytes, ctype: str = "application/json;charset=UTF-8",
 
 
 def served(target: str) -> ArchivedRecord:
-    status, headers, body = HANDLER.handle("GET", target, {}, b"")
+    status, headers, body = HANDLER.handle("GET", target, {"Cookie": SESSION}, b"")
     return record(f"https://{HOST}{target}", body, headers.get("Content-Type", ""), status)
 
 
@@ -154,15 +157,15 @@ def test_spider_urls_pass_the_fixture_check_and_a_wrong_salt_gets_10005(tmp_path
         url = spider.list_url(listing, 2)
         q = parse_qs(urlsplit(url).query)
         assert len(q["ts"][0]) == 13 and len(q["rs"][0]) == 16 and q["page"] == ["2"] and q["page_size"] == ["10"]
-        answer = json.loads(HANDLER.handle("GET", url.split(HOST, 1)[1], {}, b"")[2])
+        answer = json.loads(HANDLER.handle("GET", url.split(HOST, 1)[1], {"Cookie": SESSION}, b"")[2])
         assert answer["result"]["status"]["code"] == 0, listing
     bad = _spider(tmp_path, settings={"LENDCORPUS_HEIMAO_SALT": "old-salt"})
     target = bad.list_url(Listing("feed"), 1).split(HOST, 1)[1]
-    assert json.loads(HANDLER.handle("GET", target, {}, b"")[2])["result"]["status"]["code"] == 10005
+    assert json.loads(HANDLER.handle("GET", target, {"Cookie": SESSION}, b"")[2])["result"]["status"]["code"] == 10005
     unsigned = "/api/index/feed?type=1&page_size=10&page=1"
-    assert json.loads(HANDLER.handle("GET", unsigned, {}, b"")[2])["result"]["status"]["code"] == 10005
+    assert json.loads(HANDLER.handle("GET", unsigned, {"Cookie": SESSION}, b"")[2])["result"]["status"]["code"] == 10005
     tampered = api_target("/api/index/feed", 1).replace("page=1", "page=2")
-    assert json.loads(HANDLER.handle("GET", tampered, {}, b"")[2])["result"]["status"]["code"] == 10005
+    assert json.loads(HANDLER.handle("GET", tampered, {"Cookie": SESSION}, b"")[2])["result"]["status"]["code"] == 10005
 
 
 # -- the parser, field by field ------------------------------------------------------------------------
@@ -274,6 +277,8 @@ def test_timeline_order_is_read_from_dates_and_the_filed_step_by_status():
     # every fixture page: filed step at seq 0, dates ascending, whatever the page order or date layout
     formats = Counter()
     for c in DATA["complaints"]:
+        if c["sn"] == DATA["no_timeline_sn"]:
+            continue  # test_header_date_when_the_timeline_is_missing
         ex = hp.parse(detail(c["sn"]))
         ev = rows(ex, "complaint_events")
         assert ev[0]["status_raw"] == "发起投诉" and ex.rejects == [], c["sn"]
@@ -331,11 +336,14 @@ def test_contract_every_key_and_selector_the_parser_reads_is_in_the_fixtures():
     assert set(hp.LIST_PATHS) == set(HANDLER.ENDPOINTS)
     for c in DATA["complaints"]:
         tree = LexborHTMLParser(detail(c["sn"]).body.decode())
+        no_timeline = c["sn"] == DATA["no_timeline_sn"]
         for name, css in hp.SELECTORS.items():
-            assert tree.css(css), (c["sn"], name, css)
+            if not (no_timeline and name.startswith("step")):
+                assert tree.css(css), (c["sn"], name, css)
         labels = {n.text().rstrip("：") for n in tree.css("ul.ts-q-list li label")}
         assert set(hp.LABELS) <= labels
-        assert "发起投诉" in {n.text() for n in tree.css(hp.SELECTORS["step_status"])}
+        assert no_timeline or "发起投诉" in {n.text() for n in tree.css(hp.SELECTORS["step_status"])}
+        assert "发布于" in tree.css_first(hp.SELECTORS["header"]).text()
 
 
 # -- the spider's stopping rules, without a network ------------------------------------------------------
@@ -343,7 +351,7 @@ def test_contract_every_key_and_selector_the_parser_reads_is_in_the_fixtures():
 def _list_response(spider, listing, page: int, target: str):
     from scrapy.http import Request, TextResponse
 
-    status, headers, body = HANDLER.handle("GET", target, {}, b"")
+    status, headers, body = HANDLER.handle("GET", target, {"Cookie": SESSION}, b"")
     req = Request(f"https://{HOST}{target}", meta={"heimao_list": listing, "heimao_page": page, "lc_kind": "api"})
     return TextResponse(req.url, status=status, headers=headers, body=body, request=req, encoding="utf-8")
 
@@ -383,7 +391,7 @@ def site_copy(tmp_path_factory) -> Path:
 def full_crawl(tmp_path_factory, site_copy):
     """One uninterrupted crawl of feed, searches and company lists, and its build."""
     home = tmp_path_factory.mktemp("home")
-    env = {"LENDCORPUS_HOME": str(home)}
+    env = {"LENDCORPUS_HOME": str(home), **COOKIE_ENV}
     log = home / "replay.log"
     with ReplayProcess([site_copy], log_path=log) as replay:
         job = home / "archive" / "heimao" / "full"
@@ -397,6 +405,7 @@ def full_crawl(tmp_path_factory, site_copy):
 def test_crawl_fetches_each_page_once_and_stops_with_reasons(full_crawl):
     stats = full_crawl["run"]["sessions"][-1]["stats"]
     assert full_crawl["run"]["sessions"][-1]["reason"] == "finished"
+    assert stats["lendcorpus/session/requests"] >= 8 and "lendcorpus/session/anonymous" not in stats
     got = {k.split("/", 1)[1]: v for k, v in stats.items() if k.startswith(("lendcorpus/rejects", "lendcorpus/stops"))}
     assert got == {
         "rejects/heimao_10017": 2,        # feed and 催收 ran into the anonymous page limit
@@ -421,7 +430,54 @@ def test_crawl_fetches_each_page_once_and_stops_with_reasons(full_crawl):
     # personal data stays out of the logs
     log = full_crawl["crawl"].stderr
     assert "weibo.example" not in log
+    # the session cookie reached the site but never the log nor the archive (request records included)
+    assert "invented0session" not in log and "SUB=" not in log
+    raw = b"".join(p.read_bytes() for p in full_crawl["job"].glob("*.warc.gz"))
+    import gzip, io
+    from warcio.archiveiterator import ArchiveIterator
+    with open(next(full_crawl["job"].glob("*.warc.gz")), "rb") as fh:
+        reqs = [r for r in ArchiveIterator(fh) if r.rec_type == "request"]
+        searched = [r for r in reqs if "/api/index/s" in r.rec_headers.get_header("WARC-Target-URI")]
+        assert searched and all(r.http_headers is not None and r.http_headers.get_header("Cookie") is None
+                                for r in reqs)
+    assert b"invented0session" not in gzip.GzipFile(fileobj=io.BytesIO(raw)).read()
     assert not any(a in log for a in {c["item"]["author"]["title"] for c in DATA["complaints"]})
+
+
+def test_header_date_when_the_timeline_is_missing():
+    c = BY_SN[DATA["no_timeline_sn"]]
+    ex = hp.parse(detail(c["sn"]))
+    (row,) = rows(ex, "complaints")
+    assert "ts-d-steplist" not in detail(c["sn"]).body.decode()
+    # the header is to the minute
+    assert row["created_at"] == datetime.fromtimestamp(c["detail"]["steps"][0]["time"], CHINA).replace(second=0)
+    assert row["author"] == c["detail"]["steps"][0]["name"] and row.get("narrative") is None
+    assert [r.reason for r in ex.rejects] == ["missing_field"] and ex.documents == []
+    # with a timeline the filed step still wins; the header agrees to the minute
+    other = DATA["feed"][0]
+    (full,) = rows(hp.parse(detail(other)), "complaints")
+    filed = datetime.fromtimestamp(BY_SN[other]["detail"]["steps"][0]["time"], CHINA)
+    assert full["created_at"] in (filed, filed.replace(second=0))  # the page's date layout may drop seconds
+
+
+def test_search_and_company_lists_need_a_session_the_feed_does_not():
+    search = api_target("/api/index/s", 1, ("keywords", "催收"))
+    company = api_target("/api/company/received_complaints", 1, ("couid", "5650743478"))
+    for target in (search, company):
+        assert json.loads(HANDLER.handle("GET", target, {}, b"")[2])["result"]["status"]["code"] == 10005
+        assert json.loads(HANDLER.handle("GET", target, {"Cookie": SESSION}, b"")[2])["result"]["status"]["code"] == 0
+    assert json.loads(HANDLER.handle("GET", api_target("/api/index/feed", 1), {}, b"")[2])["result"]["status"]["code"] == 0
+
+
+def test_crawl_without_a_session_says_how_to_log_in(tmp_path, site_copy):
+    env = {"LENDCORPUS_HOME": str(tmp_path / "home"), "LENDCORPUS_HEIMAO_COOKIE": ""}
+    job = tmp_path / "home" / "archive" / "heimao" / "anon"
+    with ReplayProcess([site_copy]) as replay:
+        proc = run_cli("crawl", "heimao", "--replay", replay.address, "--job", str(job), "-a", "keywords=催收",
+                       "-a", "couids=5650743478", *FAST, env=env)
+    stats = json.loads((job / "run.json").read_text())["sessions"][-1]["stats"]
+    assert stats["lendcorpus/rejects/heimao_10005"] == 2 and stats["lendcorpus/session/anonymous"] == 2
+    assert "LENDCORPUS_HEIMAO_COOKIE" in proc.stderr
 
 
 def test_build_loads_rows_events_documents_and_rejects(full_crawl):
@@ -429,14 +485,26 @@ def test_build_loads_rows_events_documents_and_rejects(full_crawl):
     recs = archived(full_crawl["job"])
     details = {urlsplit(r.url).path.split("/")[3] for r in recs if "/complaint/view/" in r.url}
     docs = {r[0] for r in query(db, "SELECT doc_id FROM documents WHERE source = 'heimao' AND kind = 'complaint'")}
-    assert docs == {f"heimao:{sn}" for sn in details - {DATA["no_sld_sn"]}}
+    assert DATA["no_timeline_sn"] in details
+    assert docs == {f"heimao:{sn}" for sn in details - {DATA["no_sld_sn"], DATA["no_timeline_sn"]}}
     rejects = Counter(query(db, "SELECT stage, reason FROM rejects"))
     assert rejects == Counter({("source", "heimao_10017"): 2, ("source", "malformed_json"): 1,
                                ("source", "html_not_json"): 1, ("source", "unexpected_envelope"): 1,
-                               ("source", "missing_field"): 1, ("source", "page_not_found"): 1})
+                               ("source", "missing_field"): 2, ("source", "page_not_found"): 1})
     n, with_text, listed_only = query(db, "SELECT count(*), count(narrative), count(*) FILTER (narrative IS NULL) "
                                           "FROM complaints")[0]
-    assert n == len(details) and with_text == len(docs) and listed_only == 1
+    assert n == len(details) and with_text == len(docs) and listed_only == 2
+    # the page without a timeline still has its filing time, from the header
+    c = BY_SN[DATA["no_timeline_sn"]]
+    got = query(db, f"SELECT created_at FROM complaints WHERE native_id = '{c['sn']}'")[0][0]
+    filed = datetime.fromtimestamp(c["detail"]["steps"][0]["time"], CHINA)
+    assert got in (filed, filed.replace(second=0))  # the list's exact time, or the header's minute
+    # one filing against two companies: two rows, named as one filing in complaint_links
+    a, b = DATA["linked_sns"]
+    assert {a, b} <= details
+    links = set(query(db, "SELECT complaint_id, linked_complaint_id, link FROM complaint_links"))
+    assert links == {(f"heimao:{a}", f"heimao:{b}", "same_filing"), (f"heimao:{b}", f"heimao:{a}", "same_filing")}
+    assert len({r[0] for r in query(db, f"SELECT company FROM complaints WHERE native_id IN ('{a}', '{b}')")}) == 2
     # list and page merged into one full row
     sn = DATA["feed"][0]
     c = BY_SN[sn]
@@ -463,7 +531,7 @@ SLOW = ["-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWN
 
 
 def test_killed_crawl_resumes_to_the_same_result(full_crawl, site_copy, tmp_path):
-    env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
+    env = {"LENDCORPUS_HOME": str(tmp_path / "home"), **COOKIE_ENV}
     job = tmp_path / "home" / "archive" / "heimao" / "run1"
     with ReplayProcess([site_copy]) as replay:
         proc = subprocess.Popen([sys.executable, "-m", "lendcorpus.cli", "crawl", "heimao", "--replay", replay.address,
@@ -519,9 +587,9 @@ def test_second_crawl_fetches_only_new_complaints(tmp_path, site_copy):
 
 
 def test_blocks_back_off_then_close_the_spider_and_are_rejected(tmp_path, site_copy):
-    env = {**os.environ, "LENDCORPUS_HOME": str(tmp_path / "home")}
+    env = {**os.environ, "LENDCORPUS_HOME": str(tmp_path / "home"), **COOKIE_ENV}
     archive = tmp_path / "home" / "archive" / "heimao"
-    cases = {"6000000403": "http_403", "6000000429": "http_429", "6000000999": "captcha"}
+    cases = {"6000000403": "http_403", "6000000429": "http_429", "6000000999": "captcha", "6000000456": "http_456"}
     with ReplayProcess([site_copy]) as replay:
         procs = {couid: subprocess.Popen(
             [sys.executable, "-m", "lendcorpus.cli", "crawl", "heimao", "--replay", replay.address, "--job",
@@ -533,8 +601,34 @@ def test_blocks_back_off_then_close_the_spider_and_are_rejected(tmp_path, site_c
         session = json.loads((archive / couid / "run.json").read_text())["sessions"][-1]
         assert session["reason"] == f"blocked_{why}"
         assert "backing off" in errs[couid]
+        assert session["stats"][f"lendcorpus/blocks/{why}"] == 4
         blocked = [r for r in archived(archive / couid) if "/api/" in r.url]
         assert len(blocked) == 4 and all(r.warc_headers.get("X-Lendcorpus-Blocked") == why for r in blocked)
-    run_cli("build", env={"LENDCORPUS_HOME": str(tmp_path / "home")})
+    build = run_cli("build", env={"LENDCORPUS_HOME": str(tmp_path / "home")}, check=False)
+    # nothing but block pages: the build's drift check says so and exits 4
+    assert build.returncode == 4 and "blocked, or layout changed? heimao/block_page" in build.stderr
     rejects = Counter(query(tmp_path / "home" / "corpus.duckdb", "SELECT stage, reason FROM rejects"))
     assert rejects == Counter({("fetch", why): 4 for why in cases.values()})
+
+
+def test_session_cookie_is_added_at_download_time_and_taken_off_after():
+    from scrapy import Request
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from lendcorpus.crawler.middlewares import SessionCookieMiddleware
+    from lendcorpus.crawler.spiders.heimao import HeimaoSpider
+
+    crawler = get_crawler(HeimaoSpider, {"LENDCORPUS_HEIMAO_COOKIE": SESSION, "LENDCORPUS_STATE_DIR": "/nonexistent"})
+    crawler.spider = HeimaoSpider.from_crawler(crawler, keywords="催收")
+    mw = SessionCookieMiddleware.from_crawler(crawler)
+    search = Request("https://tousu.sina.com.cn/api/index/s?keywords=x", meta={"lc_session": True})
+    feed = Request("https://tousu.sina.com.cn/api/index/feed", meta={"lc_session": False})
+    for r in (search, feed):
+        assert mw.process_request(r) is None
+    assert search.headers.get("Cookie") == SESSION.encode() and feed.headers.get("Cookie") is None
+    mw.process_response(search, HtmlResponse(search.url, status=456, body=b"", request=search))
+    retry = search.replace(dont_filter=True)  # what the back-off sends back through the scheduler
+    assert search.headers.get("Cookie") is None and retry.headers.get("Cookie") is None
+    assert crawler.stats.get_value("lendcorpus/session/requests") == 1
+    assert SESSION not in repr(search) and SESSION not in str(crawler.stats.get_stats())

@@ -50,6 +50,12 @@ REPO = Path(__file__).resolve().parents[2]
 FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOAD_TIMEOUT=2", "-s", "RETRY_TIMES=0"]
 
 
+
+def split_letter(items: list[dict]) -> tuple[dict, list[dict]]:
+    """(the letter, the replies in list order): the letter is found by dataType, not position."""
+    letter = next(i for i in items if i["dataType"] == 1)
+    return letter, [i for i in items if i is not letter]
+
 def run_cli(*args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
     """``lendcorpus ARGS`` in a subprocess, as a user runs it (Scrapy's reactor cannot restart)."""
     proc = subprocess.run([sys.executable, "-m", "lendcorpus.cli", *args], capture_output=True, text=True,
@@ -167,12 +173,12 @@ def test_fixture_paging_empty_page_last_page_and_duplicate():
 
 
 def test_fixture_specials_and_error_envelopes():
-    status, headers, body = _answer(CONTENT, {"tid": SPECIAL["html_not_json"]})
+    status, headers, body = _answer(CONTENT, {"tid": str(SPECIAL["html_not_json"]), "fromTrash": 0})
     assert status == 200 and headers["Content-Type"].startswith("text/html") and body.startswith(b"<!DOCTYPE html>")
-    body = _answer(CONTENT, {"tid": SPECIAL["malformed_json"]})[2]
+    body = _answer(CONTENT, {"tid": str(SPECIAL["malformed_json"]), "fromTrash": 0})[2]
     with pytest.raises(ValueError):
         json.loads(body)
-    assert json.loads(_answer(CONTENT, {"tid": SPECIAL["deleted"]})[2])["resultCode"] == "TH0004"
+    assert json.loads(_answer(CONTENT, {"tid": str(SPECIAL["deleted"]), "fromTrash": 0})[2])["resultCode"] == "TH0004"
     assert json.loads(_answer(SEARCH, search_param("催收", 51, 10))[2]) == {"code": "PA0001", "msg": "参数错误"}
     assert json.loads(_answer(SEARCH, search_param("催收", 1, 60))[2])["code"] == "PA0001"
     assert HANDLER.handle("GET", SEARCH, {}, b"")[0] == 405
@@ -216,7 +222,7 @@ def _record(path: str, param: dict, query: str = "", answer=None) -> ArchivedRec
 
 
 def _content_record(tid: int) -> ArchivedRecord:
-    return _record(CONTENT, {"tid": tid}, f"tid={tid}")
+    return _record(CONTENT, {"tid": str(tid), "fromTrash": 0}, f"tid={tid}")
 
 
 def test_host_is_registered_and_dispatch_uses_the_parser():
@@ -306,7 +312,7 @@ def test_letter_without_reply():
 
 def test_tid_from_the_letter_when_the_url_has_none():
     tid = next(iter(sorted(GOOD_TIDS)))
-    ex = parser.parse(_record(CONTENT, {"tid": tid}))
+    ex = parser.parse(_record(CONTENT, {"tid": str(tid), "fromTrash": 0}))
     assert [d.doc_id for d in ex.documents] == [f"liuyan:{tid}"]
 
 
@@ -417,7 +423,7 @@ def test_contract_every_key_the_parser_reads_exists_in_the_fixture(monkeypatch):
             answers.append((SEARCH, _answer(SEARCH, search_param(kw, page, 10))))
     answers.append((SEARCH, _answer(SEARCH, search_param("催收", 99, 10))))  # error envelope
     for tid in sorted(ALL_TIDS):
-        answers.append((CONTENT, _answer(CONTENT, {"tid": tid}, f"tid={tid}")))
+        answers.append((CONTENT, _answer(CONTENT, {"tid": str(tid), "fromTrash": 0}, f"tid={tid}")))
     present: set = set()
     monkeypatch.setattr(parser, "json", SimpleNamespace(loads=lambda s, **kw: real_loads(s, object_hook=_Recorder, **kw)))
     _Recorder.asked = set()
@@ -499,7 +505,7 @@ def test_build_keeps_letters_and_replies_apart(full_crawl):
     docs = dict(query(db, "SELECT doc_id, text FROM documents WHERE source = 'liuyan' AND kind = 'letter'"))
     assert set(docs) == {f"liuyan:{t}" for t in GOOD_TIDS}
     for tid in GOOD_TIDS:
-        letter, *replies = BY_TID[tid]["contentList"]
+        letter, replies = split_letter(BY_TID[tid]["contentList"])
         assert docs[f"liuyan:{tid}"] == letter["content"].replace("<br>", "\n")
         assert all(r["content"] not in docs[f"liuyan:{tid}"] for r in replies)
     events = query(db, "SELECT complaint_id, seq, actor, actor_role, text FROM complaint_events ORDER BY 1, 2")
@@ -508,7 +514,7 @@ def test_build_keeps_letters_and_replies_apart(full_crawl):
         by_id.setdefault(cid, []).append((seq, actor, role, text))
     assert set(by_id) == {f"liuyan:{t}" for t in GOOD_TIDS}
     for tid in GOOD_TIDS:
-        letter, *replies = BY_TID[tid]["contentList"]
+        letter, replies = split_letter(BY_TID[tid]["contentList"])
         got = by_id[f"liuyan:{tid}"]
         assert got[0][:3] == (0, "consumer", "consumer")
         assert [(a, r, t) for _, a, r, t in got[1:]] == [(x["organization"], "official", x["content"]) for x in replies]
@@ -617,7 +623,7 @@ def test_next_crawl_fetches_only_new_letters_and_since_skips_old_ones(tmp_path):
         assert _stats(job2)["lendcorpus/search/end/known"] == 3
         # a fresh data folder with --since: only letters created on or after that day
         newest_base = max(ALL_TIDS)
-        since_day = (datetime.fromtimestamp(BY_TID[newest_base]["contentList"][0]["dateline"], CHINA)
+        since_day = (datetime.fromtimestamp(split_letter(BY_TID[newest_base]["contentList"])[0]["dateline"], CHINA)
                      + timedelta(days=1)).date().isoformat()
         job3 = tmp_path / "fresh/archive/liuyan/since"
         run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(job3), "--since", since_day, *FAST,
@@ -630,3 +636,68 @@ def test_next_crawl_fetches_only_new_letters_and_since_skips_old_ones(tmp_path):
     assert query(db, "SELECT count(*) FROM documents WHERE kind = 'letter'")[0][0] == len(GOOD_TIDS) + 3
     marks = json.loads((tmp_path / "home" / "state" / "liuyan.json").read_text())["marks"]
     assert marks["tid:催收"] == max(new)
+
+
+# -- real shapes (issue 14) -----------------------------------------------------------------------
+
+def test_content_request_is_the_public_clients_shape():
+    from scrapy.utils.test import get_crawler
+
+    from lendcorpus.crawler.spiders.liuyan import LiuyanSpider
+
+    crawler = get_crawler(LiuyanSpider, {"LENDCORPUS_STATE_DIR": "/nonexistent-state"})
+    spider = LiuyanSpider.from_crawler(crawler, keywords="催收")
+    request = spider.content_request("26310123")
+    envelope = json.loads(request.body)
+    assert envelope["param"] == '{"tid":"26310123","fromTrash":0}'
+    assert envelope["signature"] == sign(CONTENT, envelope["param"])
+    tid = sorted(GOOD_TIDS)[0]
+    # the replay, like the site's public clients, uses the string form; a bare number is refused
+    assert json.loads(_answer(CONTENT, {"tid": tid})[2])["resultCode"] == "PA0001"
+    assert json.loads(_answer(CONTENT, {"tid": str(tid), "fromTrash": 0})[2])["resultCode"] == "200"
+
+
+def test_letter_is_picked_by_data_type_not_position():
+    tids = [t for t in MANIFEST["letter_not_first"] if t in GOOD_TIDS]
+    assert tids
+    for tid in tids:
+        items = BY_TID[tid]["contentList"]
+        assert items[0]["dataType"] == 4 and items[-1]["dataType"] == 1
+        ex = parser.parse(_record(CONTENT, {"tid": str(tid), "fromTrash": 0}, f"tid={tid}"))
+        (doc,) = ex.documents
+        letter, replies = split_letter(items)
+        assert doc.text == parser.clean_text(letter["content"])
+        events = [r for t, r in ex.rows if t == "complaint_events"]
+        assert events[0]["actor_role"] == "consumer" and len(events) == 1 + len(replies)
+        assert all(e["actor_role"] == "official" for e in events[1:])
+
+
+def test_office_list_is_paged_by_the_last_tid(tmp_path):
+    from lendcorpus.crawler.spiders.liuyan import list_param
+
+    fid, tids = next((f, t) for f, t in MANIFEST["forum_tids"].items() if len(t) >= 2 and not set(t) & set(SPECIAL.values()))
+    LIST = "/v1/threads/list/df"
+    first = json.loads(_answer(LIST, list_param(fid, "", 1))[2])
+    assert [i["tid"] for i in first["resultData"]["data"]] == tids[:1]
+    second = json.loads(_answer(LIST, list_param(fid, str(tids[0]), 1))[2])
+    assert [i["tid"] for i in second["resultData"]["data"]] == tids[1:2]
+    # parsed like search answers
+    ex = parser.parse(_record(LIST, list_param(fid, "", 10), f"fid={fid}&lastItem="))
+    assert [r["native_id"] for t, r in ex.rows if t == "complaints"] == [str(t) for t in tids]
+    # a real crawl pages one letter at a time and fetches every letter once
+    sites = tmp_path / "sites"
+    shutil.copytree(SITE, sites / HOST, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
+    job = tmp_path / "home" / "archive" / "liuyan" / "office"
+    with ReplayProcess([sites]) as replay:
+        run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(job), "-a", f"fids={fid}", "-a", "rows=1",
+                *FAST, env=env)
+    recs = archived(job)
+    pages = [r.url for r in recs if LIST in r.url]
+    assert pages == [f"https://{HOST}{LIST}?fid={fid}&lastItem=" + x for x in ["", *[str(t) for t in tids]]]
+    assert sorted(_tid_of(r) for r in recs if _tid_of(r)) == sorted(tids)
+    stats = _stats(job)
+    assert stats["lendcorpus/search/end/empty_page"] == 1 and stats["lendcorpus/office/pages"] == len(tids) + 1
+    run_cli("build", env=env)
+    docs = {r[0] for r in query(tmp_path / "home" / "corpus.duckdb", "SELECT doc_id FROM documents")}
+    assert docs == {f"liuyan:{t}" for t in tids}

@@ -208,7 +208,7 @@ def test_bad_input_is_rejected_with_a_reason_never_raised():
     frame = HANDLER._frame("t", "", "<div>" + "说明" * 2000 + "</div>").decode()
     assert _reasons(tieba.parse(record(target, (frame.replace("</body>", "<b>l_post</b></body>")).encode()))) == ["no_floors"]
     # list items: data-tid rescues a broken data-field; an item with neither is a reject
-    lhtml = SITE.answer(list_target("催收"))[2].decode()
+    lhtml = SITE.list_page("催收", 0).decode()  # the PC layout (the replay answers this URL in the mobile one)
     lis = re.findall(r'<li class=" j_thread_list[^>]*>', lhtml)
     lhtml = lhtml.replace(lis[0], re.sub(r'data-field="[^"]*"', 'data-field="{oops"', lis[0]))
     lhtml = lhtml.replace(lis[1], re.sub(r' data-field="[^"]*" data-tid="\d+"', "", lis[1]))
@@ -434,3 +434,67 @@ def test_incremental_crawl_fetches_only_changed_threads_new_pages(tieba_crawl, t
     state = json.loads((home / "state" / "tieba.json").read_text())
     assert state["marks"][f"pages:{big['tid']}"] == 3
     assert state["marks"][f"thread:{small['tid']}"] == len(small["posts"]) - 1  # small now holds the new floors
+
+
+# -- real shapes (issue 14): ad blocks and the mobile list layout ---------------------------------
+
+def _ad_pages() -> list[tuple[dict, int]]:
+    return [(t, pn) for t in LIVE if t["tid"] in SITE.data["ad_threads"] for pn in range(1, SITE.pages(t) + 1)]
+
+
+def test_ad_blocks_are_counted_as_ads_not_posts_nor_damage():
+    assert len(SITE.data["ad_threads"]) >= 3
+    for t, pn in _ad_pages():
+        ex = tieba.parse(record(f"/p/{t['tid']}?pn={pn}"))
+        posts = [r for k, r in ex.rows if k == "forum_posts"]
+        ads = [r for k, r in ex.rows if k == "forum_ads"]
+        on_page = t["posts"][(pn - 1) * 30:pn * 30]
+        assert [r["floor"] for r in posts] == [p["no"] for p in on_page]  # floor 3 once, no ad text
+        assert not any("急用钱" in r["text"] for r in posts)
+        assert ex.rejects == []  # an ad without data-field is not damage
+        assert len(ads) == (len(on_page) >= 3) + (len(on_page) >= 8)
+        if ads:
+            first = ads[0]
+            assert first["claimed_floor"] == on_page[2]["no"] and first["linked_thread_id"] != f"tieba:{t['tid']}"
+            assert first["linked_thread_id"].startswith("tieba:") and "急用钱" in first["text"]
+            assert first["thread_id"] == f"tieba:{t['tid']}"
+
+
+def test_ads_are_recognised_by_foreign_thread_and_repeated_floor_without_a_suffix():
+    t, pn = _ad_pages()[0]
+    html = SITE.answer(f"/p/{t['tid']}?pn={pn}")[2].decode()
+    # the same ad blocks without their random class suffix: the data-field still gives one away
+    plain = re.sub(r"\b(j_l_post|l_post)_[0-9a-f]{5}\b", r"\1", html)
+    page = tieba.read_thread(plain, f"https://{HOST}/p/{t['tid']}?pn={pn}")
+    assert [a.signal for a in page.ads] == ["foreign_thread"]
+    assert len(page.floors) == len(t["posts"][:30]) and len({f.floor for f in page.floors}) == len(page.floors)
+    # a block naming this thread but repeating a floor number already on the page
+    own = plain.replace(f'thread_id&quot;:{page.ads[0].linked_tid}', f'thread_id&quot;:{t["tid"]}')
+    page = tieba.read_thread(own, f"https://{HOST}/p/{t['tid']}?pn={pn}")
+    assert [a.signal for a in page.ads] == ["repeated_floor"]
+
+
+def test_mobile_list_layout_is_a_list_not_a_block_page():
+    target = list_target("催收")
+    body = SITE.answer(target)[2]
+    assert b'id="frslistcontent"' in body and b"j_thread_list" not in body
+    assert tieba.block_reason(f"https://{HOST}{target}", body) is None
+    page = tieba.read_list(body.decode(), f"https://{HOST}{target}", datetime.now(CHINA))
+    pc = tieba.read_list(SITE.list_page("催收", 0).decode(), f"https://{HOST}{target}", datetime.now(CHINA))
+    assert page.layout == "mobile" and pc.layout == "pc" and page.ads == 1
+    assert [(t.tid, t.title, t.author, t.reply_count, t.is_top, t.last_reply_latest) for t in page.threads] == \
+        [(t.tid, t.title, t.author, t.reply_count, t.is_top, t.last_reply_latest) for t in pc.threads]
+    rows = [r for k, r in tieba.parse(record(target)).rows if k == "forum_threads"]
+    assert len(rows) == len(SITE.ordered("催收")) and all(r["forum"] == "催收吧" for r in rows)
+
+
+def test_crawl_and_build_count_ads_and_read_the_mobile_list(tieba_crawl):
+    stats = json.loads((tieba_crawl["job"] / "run.json").read_text())["sessions"][-1]["stats"]
+    n_ads = sum((len(t["posts"][(pn - 1) * 30:pn * 30]) >= 3) + (len(t["posts"][(pn - 1) * 30:pn * 30]) >= 8)
+                for t, pn in _ad_pages())
+    assert stats["lendcorpus/pages/forum_list_mobile"] == 1 and stats["lendcorpus/ads/forum_list"] == 1
+    assert stats["lendcorpus/ads/thread"] == n_ads and "lendcorpus/rejects/block_page" not in stats
+    db = tieba_crawl["db"]
+    assert query(db, "SELECT count(*) FROM forum_ads WHERE thread_id IS NOT NULL")[0][0] == n_ads
+    assert query(db, "SELECT count(*) FROM forum_ads WHERE layout = 'mobile'")[0][0] == 1
+    assert query(db, "SELECT count(*) FROM forum_posts WHERE text LIKE '%急用钱%'")[0][0] == 0

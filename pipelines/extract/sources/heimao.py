@@ -4,7 +4,10 @@ Lists (feed, search, company) give partial ``complaints`` rows (title, company, 
 amount, counts, author display name); the complaint page gives the full row, the timeline as
 ``complaint_events`` (oldest first, 0 = filed) and one ``Document`` with the complainant's full
 text. Everything the page or answer does not have is a ``Reject`` with a short reason, never an
-exception: the build must get through any archive.
+exception: the build must get through any archive. When the timeline is missing, the filing
+time comes from the page header ("发布于 2020年10月16日 08:48"). One filing against two
+companies arrives as two consecutive complaint numbers with the same text; the corpus names such
+pairs in the ``complaint_links`` view (migration 0022).
 
 Personal data: ``author.title`` (display name) goes to ``complaints.author`` only; consumers in
 the timeline are ``actor = 'consumer'``; ``author.wb_profile`` is never read.
@@ -25,7 +28,7 @@ from lendcorpus.pipelines.extract.values import parse_amount, parse_int, parse_t
 
 HOSTS = ("tousu.sina.com.cn",)
 PLATFORM = "heimao"
-EXTRACTOR = "heimao@1"
+EXTRACTOR = "heimao@2"
 
 #: list endpoint path -> key of the item list inside ``result.data``
 LIST_PATHS = {
@@ -50,7 +53,11 @@ SELECTORS = {
     "step_status": "span.u-status",
     "step_date": "span.u-date",
     "step_text": "div.ts-d-cont",
+    "header": "div.ts-q-user",
+    "header_name": "span.u-name",
 }
+#: the page header's filing time, e.g. "发布于 2020年10月16日 08:48"
+_FILED_RE = re.compile(r"发布于\s*(\d{4}年\d{1,2}月\d{1,2}日\s*\d{1,2}:\d{2})")
 LABELS = ("投诉编号", "投诉对象", "使用服务", "投诉问题", "投诉要求", "涉诉金额", "投诉进度")
 
 #: list status codes -> (status text as the site shows it, normalised status)
@@ -268,7 +275,11 @@ def parse_complaint(record: ArchivedRecord) -> Extraction:
     for name in ("title", "company"):
         if not row[name]:
             ex.rejects.append(Reject("source", "missing_field", name))
+    header_time, header_name = _header(question, now)
     if not events:
+        # the header still says when (and by whom) it was filed
+        row["created_at"] = header_time
+        row["author"] = header_name
         ex.rejects.append(Reject("source", "missing_field", "timeline (div.ts-d-steplist)"))
         ex.add("complaints", row)
         return ex
@@ -280,7 +291,7 @@ def parse_complaint(record: ArchivedRecord) -> Extraction:
     if filed is None:
         ex.rejects.append(Reject("source", "missing_field", f"filed step ({FILED_STATUS})"))
     else:
-        row["created_at"] = filed["event_at"]
+        row["created_at"] = filed["event_at"] or header_time
         row["narrative"] = filed["text"] or None
         row["author"] = filed["actor"] or None  # the display name, for the complaints row only
         if not filed["text"]:
@@ -301,6 +312,16 @@ def parse_complaint(record: ArchivedRecord) -> Extraction:
             encoding_evidence="declared",
         ))
     return ex
+
+
+def _header(question: Node, now: datetime | None) -> tuple[datetime | None, str | None]:
+    """(filing time, display name) from the page header ``发布于 2020年10月16日 08:48``."""
+    node = question.css_first(SELECTORS["header"])
+    text = _text(node) if node is not None else _text(question)
+    m = _FILED_RE.search(text)
+    when = parse_time(m.group(1), now) if m else None
+    name = _text(node.css_first(SELECTORS["header_name"])) if node is not None else ""
+    return when, name or None
 
 
 def _events(tree: HTMLParser, now: datetime | None) -> list[dict]:

@@ -4,10 +4,13 @@ Two signed JSON APIs (docs/sources/liuyan.md):
 
 * ``POST /v2/threads/search`` → ``data.data[]`` of threads (``tid, subject, content, forumName,
   fid, stateInfo, typeName, domainName, createDateline``): partial ``complaints`` rows;
+* ``POST /v1/threads/list/df`` (one office's letters, paged by the last tid) →
+  ``resultData.data[]`` of the same items: read the same way;
 * ``POST /v1/threads/content?tid=N`` → ``resultData.contentList[]`` where ``dataType`` 1 is the
   letter and 4 an official reply (``organization, content, dateline``): the full row, its
   ``complaint_events`` (letter first, then replies oldest first) and one ``letter`` Document
-  holding the letter only — replies are the office's words, not the complainant's.
+  holding the letter only — replies are the office's words, not the complainant's. The letter is
+  picked by ``dataType``: real answers do not always put it first.
 
 The POST body is in the WARC *request* record, which the build does not hand to parsers, so the
 spider puts ``?tid=`` in the content URL (the site ignores it); the letter item's ``tid`` is the
@@ -33,8 +36,9 @@ HOSTS = ("liuyan.people.com.cn",)
 SOURCE = "liuyan"
 SEARCH_PATH = "/v2/threads/search"
 CONTENT_PATH = "/v1/threads/content"
+LIST_PATH = "/v1/threads/list/df"
 THREAD_URL = "https://liuyan.people.com.cn/threads/content?tid={tid}"
-EXTRACTOR = "source:liuyan@1"
+EXTRACTOR = "source:liuyan@2"
 #: What the gateway says when the signature (or the body around it) does not check out.
 SIGNING_FAILURE = "SN0006"
 OK_CODES = frozenset({"0", "200"})
@@ -140,12 +144,20 @@ def _payload(rec: ArchivedRecord, kind: str) -> tuple[dict | None, Extraction]:
     return payload, out
 
 
+def list_items(payload: dict) -> list | None:
+    """The thread items of a search (``data.data``) or office list (``resultData.data``) answer."""
+    for key in ("data", "resultData"):
+        data = payload.get(key)
+        if isinstance(data, dict) and isinstance(data.get("data"), list):
+            return data["data"]
+    return None
+
+
 def _parse_search(rec: ArchivedRecord) -> Extraction:
     payload, out = _payload(rec, "api")
     if payload is None:
         return out
-    data = payload.get("data")
-    items = data.get("data") if isinstance(data, dict) else None
+    items = list_items(payload)
     if not isinstance(items, list):
         out.rejects.append(Reject("source", "missing_field", "data.data is not a list"))
         return out
@@ -216,11 +228,11 @@ def parse(record: ArchivedRecord) -> Extraction:
     """One archived 领导留言板 response → rows, a letter Document, or rejects with reasons."""
     path = urlsplit(record.url).path
     try:
-        if path == SEARCH_PATH:
+        if path in (SEARCH_PATH, LIST_PATH):
             return _parse_search(record)
         if path == CONTENT_PATH:
             return _parse_content(record)
     except Exception as exc:  # a shape nobody foresaw must become a reject, never stop a build
-        kind = "api" if path == SEARCH_PATH else "complaint"
+        kind = "api" if path in (SEARCH_PATH, LIST_PATH) else "complaint"
         return Extraction(kind, rejects=[Reject("source", "parser_error", f"{type(exc).__name__}: {exc}"[:200])])
     return Extraction("other")

@@ -8,6 +8,14 @@ injects them with JavaScript), so the comment is unwrapped before parsing; items
 ``data-field`` (``author.user_name``, ``content.post_id``, ``content.post_no``, ``content.date``
 on older pages, else the time is in ``span.tail-info``) and the body in ``div.d_post_content``.
 
+Real pages also carry (docs/sources/tieba.md, "Real shapes"):
+
+* ad blocks between floors that reuse the floor classes plus a random suffix
+  (``j_l_post_k3x9q``); some carry a ``data-field`` naming another thread and repeating a floor
+  number. They are ads (``ThreadPage.ads`` → ``forum_ads``), never posts and never damage;
+* the mobile list layout (``ul.threads_list#frslistcontent``, ``li.tl_shadow``, thread ids on
+  ``a.ti_item``), which the PC list URL may answer with. It is read like the PC list.
+
 Everything here is a pure function of the stored bytes; the spider reuses ``read_list`` and
 ``read_thread`` to navigate, so crawler and build agree on what a page says.
 """
@@ -27,7 +35,7 @@ from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
 
 HOSTS = ("tieba.baidu.com",)
 SOURCE = "tieba"
-EXTRACTOR = "source:tieba@1"
+EXTRACTOR = "source:tieba@2"
 CHINA = timezone(timedelta(hours=8))
 BASE = "https://tieba.baidu.com"
 #: Real list and thread pages are far larger; the security-check page the site serves is smaller.
@@ -38,6 +46,15 @@ _THREAD_PATH_RE = re.compile(r"^/p/(\d+)/?$")
 _CHARSET_RE = re.compile(r"charset=([\w.:-]+)", re.I)
 _FULL_TIME_RE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})\s+(\d{1,2}):(\d{2})")
 _DELETED_MARKERS = ("该贴已被删除", "该帖已被删除", "贴子已被删除")
+_THREAD_HREF_RE = re.compile(r"/p/(\d+)")
+#: the security-check page's title, whatever its size
+_BLOCK_MARKERS = ("百度安全验证".encode(),)
+#: Class names real floors carry. A token that starts like one of them but is none of them
+#: (``l_post_7fq2m``, ``j_l_post_k3x9q``) is the random suffix ad blocks wear.
+FLOOR_CLASSES = frozenset({"l_post", "l_post_bright", "j_l_post", "l_post_fold", "l_post_bright_fold"})
+_FLOOR_PREFIXES = ("l_post", "j_l_post")
+#: The PC list pages by 50 threads; a mobile answer to the same URL pages the same way.
+LIST_STEP = 50
 
 
 # -- page classification ---------------------------------------------------------------------
@@ -55,19 +72,24 @@ def page_type(url: str) -> str:
 def block_reason(url: str, body: bytes) -> str | None:
     """'block_page' when a list or thread page is the site's block page rather than content.
 
-    Short pages and pages without the list/post markup are blocks; a deleted thread's page
-    (full size, says so) and an empty forum (full size, empty ``#thread_list``) are not.
+    The security check (``百度安全验证``) and short pages without the list/post markup are blocks;
+    a deleted thread's page, an empty forum and a full-size page in a layout we do not know are
+    not (the last yields nothing and trips the drift alarms instead).
     """
     kind = page_type(url)
+    if kind == "other":
+        return None
+    if any(m in body[:20000] for m in _BLOCK_MARKERS):
+        return "block_page"
     if kind == "list":
-        if len(body) < MIN_PAGE_BYTES or (b"j_thread_list" not in body and b'id="thread_list"' not in body):
-            return "block_page"
-    elif kind == "thread":
-        if b"l_post" in body:
-            return None
-        if len(body) < MIN_PAGE_BYTES or not any(m.encode() in body for m in _DELETED_MARKERS):
-            return "block_page"
-    return None
+        if b'id="frslistcontent"' in body or b"j_thread_list" in body or b'id="thread_list"' in body:
+            return None  # a list: PC or mobile layout
+    elif b"l_post" in body or any(m.encode() in body for m in _DELETED_MARKERS):
+        return None
+    # Neither markup. A short page is the site's block page; a full-size one is a page whose
+    # layout we no longer know: not a block (backing off would not help) but a page that yields
+    # nothing, which the drift alarms report as "layout changed?".
+    return "block_page" if len(body) < MIN_PAGE_BYTES else None
 
 
 # -- values ----------------------------------------------------------------------------------
@@ -182,6 +204,8 @@ class ListPage:
     threads: list[ListedThread] = field(default_factory=list)
     next_pn: int | None = None
     rejects: list[Reject] = field(default_factory=list)
+    layout: str = "pc"  # pc | mobile
+    ads: int = 0  # list items that are ads (no thread id, or an ad label)
 
 
 def unwrap_comments(html: str) -> str:
@@ -193,6 +217,9 @@ def read_list(html: str, url: str, now: datetime | None = None) -> ListPage:
     """The threads a forum list page shows, and the next page's ``pn`` if its pager has one."""
     tree = HTMLParser(unwrap_comments(html))
     page = ListPage(forum=_forum_name(tree, url))
+    mobile = tree.css_first("ul#frslistcontent")
+    if mobile is not None:
+        return _read_mobile_list(mobile, tree, page, url, now)
     for i, li in enumerate(tree.css("li.j_thread_list")):
         data, problem = _data_field(li)
         data = data or {}
@@ -221,6 +248,39 @@ def read_list(html: str, url: str, now: datetime | None = None) -> ListPage:
     return page
 
 
+def _read_mobile_list(ul: Node, tree: HTMLParser, page: ListPage, url: str, now: datetime | None) -> ListPage:
+    """The mobile layout: ``li.tl_shadow`` items, the thread id on ``a.ti_item`` (``tid`` or href)."""
+    page.layout = "mobile"
+    for i, li in enumerate(ul.css("li")):
+        classes = set((li.attributes.get("class") or "").split())
+        link = li.css_first("a.ti_item")
+        if link is None or not classes & {"tl_shadow", "tl_top"}:
+            continue
+        href = link.attributes.get("href") or ""
+        m = _THREAD_HREF_RE.search(href) if href.startswith("/") or "tieba.baidu.com/p/" in href else None
+        tid = _int(link.attributes.get("tid")) or _int(li.attributes.get("data-tid")) or (int(m.group(1)) if m else None)
+        label = li.css_first(".ti_ad_label, .ad_label")
+        if tid is None or label is not None:
+            page.ads += 1  # promoted items sit in the list without a thread id
+            continue
+        spans = [s for s in li.css(".ti_title span") if "ti_title_icon" not in (s.attributes.get("class") or "")]
+        title = " ".join(s.text(strip=True) for s in spans).strip() or None
+        author = li.css_first(".ti_author")
+        replies = li.css_first(".btn_reply, .ti_reply_num")
+        when = li.css_first(".ti_time")
+        exact, latest = list_time(when.text(strip=True) if when is not None else None, now)
+        is_top = "tl_top" in classes or li.css_first(".ti_icon_zhiding") is not None
+        page.threads.append(ListedThread(str(tid), title, author.text(strip=True) or None if author is not None else None,
+                                         _int(replies.text(strip=True)) if replies is not None else None, is_top,
+                                         exact, latest))
+    for a in tree.css("a"):
+        if "下一页" in a.text(strip=True):
+            pn = parse_qs(urlsplit((a.attributes.get("href") or "").replace("&amp;", "&")).query).get("pn", [""])[0]
+            page.next_pn = _int(pn)
+            break
+    return page
+
+
 # -- thread pages ----------------------------------------------------------------------------
 
 @dataclass
@@ -229,6 +289,17 @@ class Floor:
     floor: int | None
     author: str | None
     posted_at: datetime | None
+    text: str
+
+
+@dataclass
+class Ad:
+    """An ad block between floors: where it sat and what gave it away."""
+
+    position: int  # index among the page's floor-like blocks
+    signal: str  # class_suffix | foreign_thread | repeated_floor
+    claimed_floor: int | None
+    linked_tid: str | None  # the other thread its data-field names, if any
     text: str
 
 
@@ -243,6 +314,30 @@ class ThreadPage:
     deleted: bool = False
     floors: list[Floor] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    ads: list[Ad] = field(default_factory=list)
+
+
+def _floor_blocks(tree: HTMLParser) -> list[tuple[Node, set[str]]]:
+    """Every block wearing a floor class, exact or suffixed, with its class tokens."""
+    out = []
+    for node in tree.css('div[class*="l_post"]'):
+        tokens = set((node.attributes.get("class") or "").split())
+        if any(t.startswith(_FLOOR_PREFIXES) for t in tokens):
+            out.append((node, tokens))
+    return out
+
+
+def _ad_signal(tokens: set[str], content: dict, tid: str, seen_floors: set[int]) -> str | None:
+    """Why a floor-like block is an ad, or None for a real floor."""
+    if any(t.startswith(_FLOOR_PREFIXES) and t not in FLOOR_CLASSES for t in tokens):
+        return "class_suffix"
+    other = _int(content.get("thread_id"))
+    if other is not None and tid and str(other) != tid:
+        return "foreign_thread"
+    no = _int(content.get("post_no"))
+    if no is not None and no in seen_floors:
+        return "repeated_floor"
+    return None
 
 
 def floor_text(node: Node | None) -> str:
@@ -280,7 +375,8 @@ def read_thread(html: str, url: str) -> ThreadPage:
     pn = _int(parse_qs(parts.query).get("pn", ["1"])[0]) or 1
     tree = HTMLParser(html)
     page = ThreadPage(tid=tid, pn=pn, forum=_forum_name(tree, url))
-    posts = tree.css("div.l_post")
+    blocks = _floor_blocks(tree)
+    posts = [node for node, _ in blocks]
     if not posts and any(marker in html for marker in _DELETED_MARKERS):
         page.deleted = True
         return page
@@ -294,10 +390,20 @@ def read_thread(html: str, url: str) -> ThreadPage:
     current = tree.css_first("li.l_pager span.tP")
     if current is not None and "pn=" not in parts.query:
         page.pn = _int(current.text(strip=True)) or pn
-    for i, post in enumerate(posts):
+    seen_floors: set[int] = set()
+    for i, (post, tokens) in enumerate(blocks):
         data, problem = _data_field(post)
         content = (data or {}).get("content")
         content = content if isinstance(content, dict) else {}
+        signal = _ad_signal(tokens, content, tid, seen_floors)
+        if signal is not None:
+            other = _int(content.get("thread_id"))
+            page.ads.append(Ad(i, signal, _int(content.get("post_no")),
+                               str(other) if other is not None and str(other) != tid else None,
+                               floor_text(post)[:500]))
+            continue
+        if "l_post" not in tokens:
+            continue
         pid = _int(content.get("post_id"))
         if pid is None:
             page.rejects.append(Reject("source", problem or "malformed_data_field", f"floor {i} on page {pn}: no post id"))
@@ -321,6 +427,8 @@ def read_thread(html: str, url: str) -> ThreadPage:
                     no = int(fm.group(1))
                     break
         body = post.css_first("div.d_post_content")
+        if no is not None:
+            seen_floors.add(no)
         page.floors.append(Floor(str(pid), no, author or None, posted, floor_text(body)))
     return page
 
@@ -360,6 +468,10 @@ def _parse(record: ArchivedRecord, kind: str, page_kind: str) -> Extraction:
     if kind == "list":
         page = read_list(html, record.url, _fetched_at(record))
         ex.rejects.extend(page.rejects)
+        for i in range(page.ads):
+            ex.add("forum_ads", {"ad_id": f"{SOURCE}:ad:{record.url}#{i}", "platform": SOURCE, "thread_id": None,
+                                 "page_url": record.url, "position": i, "layout": page.layout,
+                                 "signal": "list_item_without_thread"})
         for t in page.threads:
             ex.add("forum_threads", {
                 "thread_id": f"{SOURCE}:{t.tid}", "platform": SOURCE, "forum": page.forum, "title": t.title,
@@ -372,11 +484,17 @@ def _parse(record: ArchivedRecord, kind: str, page_kind: str) -> Extraction:
         ex.rejects.append(Reject("source", "thread_deleted", f"thread {page.tid}"))
         return ex
     ex.rejects.extend(page.rejects)
+    thread_id = f"{SOURCE}:{page.tid}"
+    for ad in page.ads:
+        ex.add("forum_ads", {"ad_id": f"{SOURCE}:ad:{page.tid}:{page.pn}:{ad.position}", "platform": SOURCE,
+                             "thread_id": thread_id, "page_url": record.url, "position": ad.position,
+                             "layout": "pc", "signal": ad.signal, "claimed_floor": ad.claimed_floor,
+                             "linked_thread_id": f"{SOURCE}:{ad.linked_tid}" if ad.linked_tid else None,
+                             "text": ad.text or None})
     if not page.floors:
         if not page.rejects:
             ex.rejects.append(Reject("source", "no_floors", f"thread {page.tid} page {page.pn}"))
         return ex
-    thread_id = f"{SOURCE}:{page.tid}"
     row = {"thread_id": thread_id, "platform": SOURCE, "forum": page.forum, "title": page.title,
            "reply_count": page.reply_count, "pages": page.pages, "url": thread_url(page.tid)}
     first = next((f for f in page.floors if f.floor == 1), None)

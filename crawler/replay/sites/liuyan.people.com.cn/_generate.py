@@ -20,7 +20,10 @@ Special cases (``_manifest.json`` names their tids):
 * keyword counts: 催收 matches every letter (three pages, the last one short), 暴力催收 exactly
   ``ROWS`` letters (page 2 is an empty result), 网贷 a page and a bit;
 * ``createDateline`` is unix seconds for even positions and ``YYYY-MM-DD HH:MM:SS`` text for odd;
-* letters without a reply, with one reply and with two replies.
+* letters without a reply, with one reply and with two replies;
+* ``letter_not_first`` -- the letter is the last ``contentList`` entry, after the replies (seen on
+  the real site: pick the letter by ``dataType``, never by position);
+* ``forum_tids`` -- each office's letters, newest first, as ``/v1/threads/list/df`` pages them.
 """
 
 from __future__ import annotations
@@ -170,6 +173,12 @@ def build(seed: int = SEED, extra: int = 0) -> dict[str, bytes]:
     for t, (is_violent, is_online) in zip(threads, flags):  # no other text may carry the keywords
         text = t["subject"] + t["content"]
         assert "催收" in text and ("暴力催收" in text) == is_violent and ("网贷" in text) == is_online, t["tid"]
+    # real shape (issue 14): the letter is not always the first contentList entry
+    letter_not_first = []
+    for n, t in enumerate(threads):
+        if len(t["contentList"]) > 1 and n % 3 == 0:
+            t["contentList"] = t["contentList"][1:] + t["contentList"][:1]
+            letter_not_first.append(t["tid"])
     base = threads[:BASE_COUNT]
     # specials, chosen among the base letters (deterministic positions, not the newest page)
     specials = {"html_not_json": base[14]["tid"], "malformed_json": base[8]["tid"], "deleted": base[3]["tid"]}
@@ -186,6 +195,10 @@ def build(seed: int = SEED, extra: int = 0) -> dict[str, bytes]:
         "two_replies": [t["tid"] for t in threads if len(t["contentList"]) == 3],
         "dateline_text": [t["tid"] for t in threads if isinstance(t["createDateline"], str)],
         "extra": [t["tid"] for t in threads[BASE_COUNT:]],
+        "letter_not_first": letter_not_first,
+        # /v1/threads/list/df pages one office's letters by the last tid seen
+        "forum_tids": {str(fid): [t["tid"] for t in newest_first if t["fid"] == fid]
+                       for fid in sorted({t["fid"] for t in threads})},
     }
     robots = ("User-agent: *\nDisallow: /admin/\nDisallow: /user/\nDisallow: /v1/user/\n"
               "Allow: /v1/threads/\nAllow: /v2/threads/\n")

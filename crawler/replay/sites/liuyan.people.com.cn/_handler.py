@@ -10,8 +10,12 @@ the real site: HTTP 200 with ``{"code": "SN0006", "msg": "数据格式错误"}``
 newest first, ``rows`` per ``page``; keyword 催收 repeats page 1's last thread on page 2.
 ``POST /v1/threads/content`` → ``{"resultCode": "200", "resultMsg": "成功", "resultData":
 {"contentList": [...]}}`` (dataType 1 = letter, 4 = official reply); three tids answer with an
-HTML page, cut-off JSON and a "deleted" error envelope. Anything else falls through to files
-(``robots.txt``).
+HTML page, cut-off JSON and a "deleted" error envelope. The content param must be the shape
+public clients send, ``{"tid": "<string>", "fromTrash": 0}`` (else ``PA0001``); on some letters
+the letter comes after the replies. ``POST /v1/threads/list/df`` with ``{"fid", "showUnAnswer",
+"typeId", "lastItem", "position", "rows", "orderType"}`` → ``{"resultCode": "200", "resultData":
+{"data": [...]}}``: one office's letters newest first, after the tid in ``lastItem`` (``typeId``
+is not used by the replay). Anything else falls through to files (``robots.txt``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ HERE = Path(__file__).resolve().parent
 APP_CODES = ("PC42ce3bfa4980a9",)
 SEARCH = "/v2/threads/search"
 CONTENT = "/v1/threads/content"
+LIST_DF = "/v1/threads/list/df"
+_LIST_FIELDS = ("tid", "subject", "content", "forumName", "fid", "stateInfo", "typeName",
+                                      "domainName", "createDateline")
 
 _THREADS: list[dict] = json.loads((HERE / "_threads.json").read_text(encoding="utf-8"))
 _MANIFEST: dict = json.loads((HERE / "_manifest.json").read_text(encoding="utf-8"))
@@ -79,10 +86,11 @@ def _search(param: dict):
 
 
 def _content(param: dict):
-    try:
-        tid = int(param.get("tid"))
-    except (TypeError, ValueError):
+    # public clients send {"tid": "<string>", "fromTrash": 0}; the replay takes only that shape
+    raw = param.get("tid")
+    if not isinstance(raw, str) or not raw.isdigit() or param.get("fromTrash") != 0:
         return _json({"resultCode": "PA0001", "resultMsg": "参数错误"})
+    tid = int(raw)
     specials = _MANIFEST["specials"]
     if tid == specials["html_not_json"]:
         return 200, {"Content-Type": "text/html; charset=utf-8"}, MAINTENANCE
@@ -96,10 +104,34 @@ def _content(param: dict):
     return 200, dict(JSON_TYPE), body
 
 
+def _list_df(param: dict):
+    """One office's letters, newest first, ``rows`` at a time after ``lastItem`` (a tid)."""
+    fid = str(param.get("fid") or "")
+    last = str(param.get("lastItem") or "")
+    try:
+        rows = int(param.get("rows", 10))
+    except (TypeError, ValueError):
+        return _json({"resultCode": "PA0001", "resultMsg": "参数错误"})
+    if not 1 <= rows <= 50 or (last and not last.isdigit()):
+        return _json({"resultCode": "PA0001", "resultMsg": "参数错误"})
+    tids = _MANIFEST["forum_tids"].get(fid, [])
+    if last:
+        tids = [t for t in tids if t < int(last)]
+    items = []
+    for tid in tids[:rows]:
+        t = _BY_TID[tid]
+        item = {k: t[k] for k in _LIST_FIELDS}
+        when = max(c["dateline"] for c in t["contentList"])
+        item.update({"content": t["content"].replace("<br>", "")[:120], "dateline": when,
+                     "createDateline": t["contentList"][[c["dataType"] for c in t["contentList"]].index(1)]["dateline"]})
+        items.append(item)
+    return _json({"resultCode": "200", "resultMsg": "成功", "resultData": {"data": items}})
+
+
 def handle(method: str, target: str, headers: dict, body: bytes):
     """Answer the two APIs; None lets the server serve files (robots.txt)."""
     path = urlsplit(target).path
-    if path not in (SEARCH, CONTENT):
+    if path not in (SEARCH, CONTENT, LIST_DF):
         return None
     if method != "POST":
         return 405, {"Content-Type": "text/plain; charset=utf-8", "Allow": "POST"}, b"Method Not Allowed"
@@ -119,4 +151,6 @@ def handle(method: str, target: str, headers: dict, body: bytes):
         return _sn0006()
     if not isinstance(param, dict):
         return _sn0006()
+    if path == LIST_DF:
+        return _list_df(param)
     return _search(param) if path == SEARCH else _content(param)

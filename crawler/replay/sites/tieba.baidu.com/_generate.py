@@ -182,6 +182,10 @@ def generate(seed: int = SEED) -> dict:
         },
         "blocked_forums": ["黑户"],
         "threads": threads,
+        # real shapes (issue 14): ad blocks between floors on these threads' pages, and list
+        # pages answered in the mobile layout (forum -> the pn values that are)
+        "ad_threads": [t["tid"] for t in by_forum["催收"] if len(t["posts"]) >= 9][:4],
+        "mobile_lists": {"催收": [0]},
     }
 
 

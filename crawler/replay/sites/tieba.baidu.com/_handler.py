@@ -5,7 +5,11 @@ The page shapes follow the real PC site: the list's thread items sit inside an H
 ``li.j_thread_list`` and each floor ``div.l_post`` carries an HTML-escaped ``data-field`` JSON
 attribute, and the thread page says ``N回复贴，共M页`` in ``li.l_reply_num``. Forums named in
 ``blocked_forums`` answer with the short security-check page the site shows crawlers; a deleted
-thread answers with the site's "该贴已被删除" page (HTTP 200, as the site does).
+thread answers with the site's "该贴已被删除" page (HTTP 200, as the site does). Real shapes
+from issue 14: ``ad_threads`` get ad blocks between floors (floor classes plus a random suffix,
+one naming another thread in its data-field and repeating a floor number), and the list pages in
+``mobile_lists`` answer in the mobile layout (``ul#frslistcontent``, ``li.tl_shadow``,
+``a.ti_item[tid]``) with one promoted item.
 
 Times in the data are shifted by whole days so the data's anchor day is the server's today
 (China time): lists then show today's replies as ``HH:MM``, this year's as ``M-D`` and older ones
@@ -135,7 +139,14 @@ class TiebaSite:
         pn = min(max(pn, 1), pages)
         floors = t["posts"][(pn - 1) * self.per_page:pn * self.per_page]
         cfg = self.forums[t["forum"]]
-        posts = "".join(self._floor(t, p, cfg["fid"]) for p in floors)
+        blocks = [self._floor(t, p, cfg["fid"]) for p in floors]
+        if t["tid"] in self.data.get("ad_threads", ()):
+            # real pages interleave ads wearing the floor classes plus a random suffix: one with
+            # a data-field naming another thread and repeating a floor number, one without
+            for at, with_field in ((3, True), (8, False)):
+                if len(blocks) >= at:
+                    blocks.insert(at, self._ad(t, pn, at, floors[at - 1]["no"], with_field))
+        posts = "".join(blocks)
         links = []
         for k in range(1, pages + 1):
             links.append(f'<span class="tP">{k}</span>' if k == pn else f'<a href="/p/{t["tid"]}?pn={k}">{k}</a>')
@@ -189,6 +200,55 @@ class TiebaSite:
             '</div></div>'
         )
 
+    def _ad(self, t: dict, pn: int, at: int, floor_no: int, with_field: bool) -> str:
+        suffix = hashlib.sha1(f"{t['tid']}:{pn}:{at}".encode()).hexdigest()[:5]
+        other = next(x["tid"] for x in self.data["threads"] if x["tid"] != t["tid"])
+        if with_field:
+            field = {"author": {"user_id": 0, "user_name": "贴吧推广"},
+                     "content": {"post_id": 900000000000 + at, "thread_id": other, "post_no": floor_no,
+                                 "forum_id": 0, "is_ad": 1}}
+            attrs, cls = f' data-field="{_field(field)}"', f"l_post l_post_bright j_l_post_{suffix} clearfix"
+        else:
+            attrs, cls = f' data-daid="{suffix}"', f"l_post l_post_{suffix} l_post_bright clearfix"
+        return (
+            f'<div class="{cls}"{attrs}><div class="d_author"><ul class="p_author"><li class="d_name">'
+            '<a class="p_author_name" href="#">贴吧推广</a></li></ul></div><div class="d_post_content_main">'
+            '<div class="p_content"><div class="d_post_content j_d_post_content">'
+            '急用钱？额度最高20万，日息低至万分之二，点击立即申请<span class="label_text">广告</span></div></div>'
+            '</div></div>'
+        )
+
+    def mobile_list_page(self, forum: str, pn: int) -> bytes:
+        """The same list in the mobile layout, which the PC URL sometimes answers with."""
+        items, more = self.list_slice(forum, pn)
+        lis = []
+        for n, t in enumerate(items):
+            last = t["posts"][-1]
+            top = " tl_top" if t["top"] else ""
+            icon = '<span class="ti_title_icon ti_icon_zhiding">置顶</span>' if t["top"] else ""
+            lis.append(
+                f'<li class="tl_shadow tl_shadow_new{top}"><a href="/p/{t["tid"]}?lp=5028&amp;mo_device=1&amp;'
+                f'is_jingpost=0" class="j_common ti_item" tid="{t["tid"]}"><div class="ti_infos clearfix">'
+                f'<div class="ti_author_time"><span class="ti_author">{escape(t["author"])}</span>'
+                f'<span class="ti_time">{self.short_time(self.when(last["time"]))}</span></div></div>'
+                f'<div class="ti_title">{icon}<span>{escape(t["title"])}</span></div>'
+                f'<div class="ti_func_btn"><span class="btn_reply">{len(t["posts"]) - 1}</span></div></a></li>')
+            if n == 2:  # a promoted item without a thread id
+                lis.append('<li class="tl_shadow tl_shadow_new"><a href="https://e.example/loan?from=tieba" '
+                           'class="j_common ti_item"><div class="ti_title"><span>低息借款，当天到账</span></div>'
+                           '<span class="ti_ad_label">广告</span></a></li>')
+        pager = ""
+        if more:
+            pager = (f'<div class="list_pager"><a class="pager_next" href="/f?kw={quote(forum)}&amp;ie=utf-8&amp;'
+                     f'pn={pn + self.list_size}">下一页</a></div>')
+        page = (
+            '<!DOCTYPE html><html><head><meta charset="UTF-8"><meta name="viewport" content="width=device-width,'
+            f'initial-scale=1.0"><title>{escape(forum)}吧-百度贴吧</title></head><body><div id="frs_wrap">'
+            f'<div class="frs_header"><h1 class="forum_name">{escape(forum)}吧</h1></div>'
+            f'<ul class="threads_list" id="frslistcontent">{"".join(lis)}</ul>{pager}</div></body></html>'
+        )
+        return page.encode("utf-8")
+
     # -- routing -------------------------------------------------------------------------------
     def answer(self, target: str) -> tuple[int, dict, bytes] | None:
         split = urlsplit(target)
@@ -200,6 +260,8 @@ class TiebaSite:
                 return 200, dict(HTML), BLOCK_PAGE
             if forum not in self.forums:
                 return None
+            if pn in self.data.get("mobile_lists", {}).get(forum, ()):
+                return 200, dict(HTML), self.mobile_list_page(forum, pn)
             return 200, dict(HTML), self.list_page(forum, pn)
         if split.path.startswith("/p/"):
             tid = _int(split.path[3:], -1)

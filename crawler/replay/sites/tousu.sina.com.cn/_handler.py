@@ -3,8 +3,10 @@
 The API checks the signature the way the real site does: sha256 (hex) of the concatenation of
 the *sorted* string list [ts, rs, salt, couid or keywords (when the endpoint takes one), type
 (feed and company lists), page_size, page]. A missing or wrong signature gets the 10005
-envelope; pages past the anonymous limit get 10017. Complaint pages need the ``sld`` token the
-lists hand out; without it the page says 页面不存在, as the real one does.
+envelope; pages past the anonymous limit get 10017. Keyword search and company lists also answer
+10005 without a logged-in session (a ``SUB=`` cookie), as the real site now does; the feed works
+anonymously. Company id 6000000456 gets HTTP 456, the site's IP ban. Complaint pages need the
+``sld`` token the lists hand out; without it the page says 页面不存在, as the real one does.
 
 Data comes from ``_data.json`` next to this file (written by ``_generate.py``), so a copy of the
 folder regenerated with new complaints serves those.
@@ -80,7 +82,13 @@ def _items(path: str, q: dict[str, str]) -> list[dict]:
     return [c["item"] for c in DATA["complaints"] if c["item"]["main"]["couid"] == q["couid"]]
 
 
-def _api(path: str, query: str) -> tuple[int, dict, bytes]:
+def _logged_in(headers: dict) -> bool:
+    """Keyword search and company lists need a logged-in session (a weibo ``SUB`` cookie)."""
+    cookie = next((v for k, v in headers.items() if k.lower() == "cookie"), "")
+    return any(part.strip().startswith("SUB=") and len(part.strip()) > 4 for part in cookie.split(";"))
+
+
+def _api(path: str, query: str, headers: dict | None = None) -> tuple[int, dict, bytes]:
     q = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
     extra, signs_type, list_key = ENDPOINTS[path]
     # the web application firewall answers before the application does
@@ -91,6 +99,8 @@ def _api(path: str, query: str) -> tuple[int, dict, bytes]:
         return _html("429.html", 429, {"Retry-After": "30"})
     if special == "captcha":
         return _html("captcha.html")
+    if special == "http_456":  # how the site bans an IP
+        return _html("456.html", 456)
     needed = ["ts", "rs", "page_size", "page"] + ([extra] if extra else []) + (["type"] if signs_type else [])
     if any(k not in q for k in needed + ["signature"]):
         return _error(10005, "签名错误，请登录后重试")
@@ -104,6 +114,8 @@ def _api(path: str, query: str) -> tuple[int, dict, bytes]:
         parts.append(q["type"])
     if q["signature"] != signature(parts):
         return _error(10005, "签名错误，请登录后重试")
+    if extra and not _logged_in(headers or {}):
+        return _error(10005, "请登录后重试")
     try:
         page, size = int(q["page"]), int(q["page_size"])
     except ValueError:
@@ -136,7 +148,7 @@ def handle(method: str, target: str, headers: dict, body: bytes):
     """Answer the API and complaint pages; None lets files (robots.txt) be served."""
     split = urlsplit(target)
     if split.path in ENDPOINTS:
-        return _api(split.path, split.query)
+        return _api(split.path, split.query, headers)
     m = _DETAIL_RE.match(split.path)
     if m:
         sld = parse_qs(split.query).get("sld", [""])[0]

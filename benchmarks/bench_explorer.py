@@ -1,0 +1,82 @@
+"""Page times of the corpus explorer (`lendcorpus serve`), beside the CLI search in the same run.
+
+    python benchmarks/bench_explorer.py                       # builds the demo corpus in a temp folder
+    python benchmarks/bench_explorer.py --db /tmp/syn1m.duckdb  # e.g. the 1M synthetic corpus
+
+Each page is requested through the real application (Starlette's in-process client: routing,
+per-request read-only connection, queries, masking, templates), --repeat times; the first request
+is shown apart (cold caches), then the median. The baseline is `lendcorpus search`'s own function
+on the same words in the same run: the explorer's search also counts facets over every matching
+cluster, so it is slower by design. Goals (issue 17): pages < 300 ms on the demo corpus, search
+< 1 s on the 1M-document synthetic corpus.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+QUERIES = ["暴力催收 通讯录", "借呗 协商", "上门", "网贷逾期"]
+
+
+def timed(fn, repeat: int) -> tuple[float, float]:
+    t = time.perf_counter()
+    fn()
+    first = time.perf_counter() - t
+    runs = []
+    for _ in range(max(1, repeat - 1)):
+        t = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - t)
+    return first, statistics.median(runs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--db", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=7)
+    args = ap.parse_args()
+    db = args.db
+    if db is None:
+        home = Path(tempfile.mkdtemp(prefix="bench-explorer-"))
+        subprocess.run([sys.executable, "-m", "lendcorpus.cli", "demo", "--quiet"], check=True,
+                       env={**__import__("os").environ, "LENDCORPUS_HOME": str(home)}, stdout=subprocess.DEVNULL)
+        db = home / "corpus.duckdb"
+    import duckdb
+    from starlette.testclient import TestClient
+
+    from lendcorpus.analysis.explorer import create_app
+    from lendcorpus.commands.search import search
+
+    client = TestClient(create_app(db))
+    con = duckdb.connect(str(db), read_only=True)
+    doc = con.execute("SELECT doc_id FROM documents ORDER BY doc_id LIMIT 1").fetchone()[0]
+    complaint = con.execute("SELECT complaint_id FROM complaints WHERE narrative IS NOT NULL ORDER BY 1 LIMIT 1"
+                            ).fetchone()
+    platform = con.execute("SELECT platform FROM resolution_rates ORDER BY complaints DESC LIMIT 1").fetchone()
+    n_docs = con.execute("SELECT count(*) FROM documents").fetchone()[0]
+    pages = {"browse (no words, newest first)": "/", "document": f"/doc/{doc}", "platforms": "/platforms"}
+    if complaint:
+        pages["complaint document"] = f"/doc/{complaint[0]}"
+    if platform:
+        pages["platform page"] = f"/platform/{platform[0]}"
+    print(f"corpus {db}: {n_docs:,} documents; {args.repeat} requests each (first apart, then median)\n")
+    print(f"{'page':<44} {'first':>8} {'median':>8}")
+    for name, url in pages.items():
+        first, med = timed(lambda: client.get(url).raise_for_status(), args.repeat)
+        print(f"{name:<44} {first * 1000:7.0f}ms {med * 1000:7.0f}ms")
+    print(f"\n{'search':<28} {'explorer first':>15} {'explorer median':>16} {'CLI search median':>18} {'ratio':>6}")
+    for q in QUERIES:
+        first, med = timed(lambda: client.get("/", params={"q": q}).raise_for_status(), args.repeat)
+        _, base = timed(lambda: search(con, q, 10), args.repeat)
+        print(f"{q:<28} {first * 1000:14.0f}ms {med * 1000:15.0f}ms {base * 1000:17.0f}ms {med / base:6.1f}")
+    con.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,339 @@
+"""The corpus explorer (`lendcorpus serve`) on the demo corpus: search and facets, the document
+page, provenance, platform pages, hostile strings, masking, no write path, and a build that runs
+while the explorer serves. HTTP through Starlette's client for the page contents; a real server
+and Debian's Chromium (driven by Playwright) for the click-through."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from starlette.testclient import TestClient
+
+from lc_testkit import FAST, REPO, query, run_cli
+
+PHONE = "13987654321"  # invented
+HOSTILE_TITLE = '<script>alert("t")</script>借呗催收<img src=x onerror=alert(1)>'
+HOSTILE_TEXT = ('借呗逾期后催收爆通讯录，"><script>alert("x")</script><iframe src="javascript:alert(2)"></iframe>'
+                f"催收员打{PHONE}骚扰我的家人，还威胁要上门。")
+HOSTILE_URL = 'https://evil.example/"><script>alert(3)</script>'
+ARTIFACTS = Path(os.environ.get("LENDCORPUS_TEST_ARTIFACTS", REPO / "build" / "test-artifacts")) / "explorer"
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory) -> Path:
+    """The demo corpus plus one hostile document (inserted as a build would, then re-tagged)."""
+    home = tmp_path_factory.mktemp("explorer")
+    run_cli("demo", "--quiet", env={"LENDCORPUS_HOME": str(home)}, timeout=300)
+    db = home / "corpus.duckdb"
+    from lendcorpus.corpus import connect_write
+    from lendcorpus.pipelines.search_index import SearchIndexPass
+    from lendcorpus.pipelines.tag.corpus_pass import TagPass
+
+    con = connect_write(db)
+    path, offset = con.execute("SELECT archive_path, archive_offset FROM documents WHERE kind = 'complaint' "
+                               "ORDER BY doc_id LIMIT 1").fetchone()
+    con.execute("INSERT INTO documents (doc_id, source, kind, url, title, text, text_clean, text_simplified, "
+                "extractor, archive_path, archive_offset) VALUES ('web:hostile', 'web', 'article', ?, ?, ?, ?, ?, "
+                "'generic:test', ?, ?)", [HOSTILE_URL, HOSTILE_TITLE, HOSTILE_TEXT, HOSTILE_TEXT, HOSTILE_TEXT,
+                                          path, offset])
+    TagPass().run(con)
+    SearchIndexPass().run(con)
+    con.close()
+    return home
+
+
+@pytest.fixture(scope="module")
+def db(home) -> Path:
+    return home / "corpus.duckdb"
+
+
+@pytest.fixture(scope="module")
+def client(home, db):
+    from lendcorpus.analysis.explorer import create_app
+
+    return TestClient(create_app(db, archive_root=home / "archive"))
+
+
+def test_search_one_hit_per_cluster_with_copies_and_facets_that_add_up(client, db):
+    page = client.get("/", params={"q": "爆通讯录"})
+    assert page.status_code == 200
+    hits = re.findall(r'<div class="hit" data-doc="([^"]+)">', page.text)
+    total = int(re.search(r'id="count">([\d,]+)', page.text).group(1).replace(",", ""))
+    clusters = query(db, "SELECT count(DISTINCT coalesce(m.cluster_id, d.doc_id)) FROM documents d "
+                         "LEFT JOIN dedup_members m USING (doc_id) WHERE d.doc_id IN "
+                         "(SELECT doc_id FROM search_bm25('爆通讯录'))")[0][0]
+    assert total == clusters > 0 and len(hits) == min(20, clusters)
+    got_clusters = query(db, "SELECT count(DISTINCT coalesce(m.cluster_id, d.doc_id)) FROM documents d LEFT JOIN "
+                             "dedup_members m USING (doc_id) WHERE d.doc_id IN (SELECT unnest(?))", [hits])[0][0]
+    assert got_clusters == len(hits)  # never two copies of one article
+    if "copies</span>" in page.text:
+        n = int(re.search(r'(\d+) copies</span>', page.text).group(1))
+        assert n > 1
+    # the kind facet's counts add up to the total, and following one gives that count
+    kinds = re.search(r'<ul data-facet="kind">(.*?)</ul>', page.text, re.S).group(1)
+    pairs = re.findall(r'href="([^"]+)">(\w+)</a> <span class="meta">([\d,]+)</span>', kinds)
+    assert sum(int(n.replace(",", "")) for _, _, n in pairs) == total
+    href, kind, n = pairs[0]
+    sub = client.get(href.replace("&amp;", "&"))
+    assert f"kind={kind}" in href and int(re.search(r'id="count">([\d,]+)', sub.text).group(1)) == int(n)
+
+
+def test_filters_are_shareable_urls(client):
+    url = "/?q=催收&kind=complaint&relevant=yes"
+    a, b = client.get(url).text, client.get(url).text
+    hits_a = re.findall(r'data-doc="([^"]+)"', a)
+    assert hits_a and hits_a == re.findall(r'data-doc="([^"]+)"', b)
+    assert all(d.split(":")[0] in ("heimao", "jutousu", "liuyan") for d in hits_a)
+
+
+def test_document_page_highlights_evidence_and_shows_changes(client, db):
+    doc_id = query(db, "SELECT t.doc_id FROM document_tags t JOIN documents d USING (doc_id) WHERE d.kind = 'article' "
+                       "AND len(t.practices) > 0 AND d.pinyin_removed > 0 ORDER BY doc_id LIMIT 1")[0][0]
+    page = client.get(f"/doc/{doc_id}").text
+    spans = query(db, "SELECT count(*) FROM document_practices WHERE doc_id = ?", [doc_id])[0][0]
+    tagged = page[page.index('id="tagged"'):page.index("</div>", page.index('id="tagged"'))]
+    assert tagged.count('<mark class="practice"') == spans > 0
+    diff = page[page.index('id="diff"'):]
+    assert "<del" in diff  # inline pinyin struck through on the original side
+    cluster = query(db, "SELECT count(*) FROM dedup_members WHERE cluster_id = (SELECT cluster_id FROM dedup_members "
+                        "WHERE doc_id = ?)", [doc_id])[0][0]
+    if cluster > 1:
+        assert page.count('<a href="/doc/') >= cluster - 1 and 'id="cluster"' in page
+
+
+def test_complaint_page_has_timeline_and_company_reply(client, db):
+    cid = query(db, "SELECT complaint_id FROM complaint_events WHERE actor_role = 'company' ORDER BY 1 LIMIT 1")[0][0]
+    page = client.get(f"/doc/{cid}").text
+    timeline = page[page.index('id="timeline"'):]
+    n = query(db, "SELECT count(*) FROM complaint_events WHERE complaint_id = ?", [cid])[0][0]
+    assert timeline.count("<li>") >= n and "company" in timeline
+
+
+def test_post_page_shows_the_threads_floors(client, db):
+    post, thread = query(db, "SELECT post_id, thread_id FROM forum_posts p WHERE (SELECT count(*) FROM forum_posts q "
+                             "WHERE q.thread_id = p.thread_id) > 2 ORDER BY 1 LIMIT 1")[0]
+    page = client.get(f"/doc/{post}").text
+    floors = query(db, "SELECT count(*) FROM forum_posts WHERE thread_id = ?", [thread])[0][0]
+    assert page[page.index('id="floors"'):].count("<li") == min(floors, 300)
+
+
+def test_provenance_page_and_sandboxed_archived_page(client, db):
+    doc_id = query(db, "SELECT doc_id FROM documents WHERE source = 'jiedai_baike' ORDER BY 1 LIMIT 1")[0][0]
+    page = client.get(f"/archive/{doc_id}")
+    assert 'sandbox=""' in page.text and f'src="/archive-body/{doc_id}"' in page.text
+    run = query(db, "SELECT f.run_id FROM documents d JOIN fetches f USING (archive_path, archive_offset) "
+                    "WHERE d.doc_id = ?", [doc_id])[0][0]
+    assert run in page.text and "Content-Type" in page.text
+    body = client.get(f"/archive-body/{doc_id}")
+    csp = body.headers["content-security-policy"]
+    assert csp.startswith("sandbox") and "default-src 'none'" in csp and "script-src" not in csp
+    assert "<html" in body.text.lower()
+    # the raw record is personal data: refused unless --show-personal
+    assert client.get(f"/archive-record/{doc_id}").status_code == 403
+
+
+def test_raw_record_download_with_show_personal(home, db):
+    from lendcorpus.analysis.explorer import create_app
+    from lendcorpus.archive import iter_archive
+
+    c = TestClient(create_app(db, show_personal=True, archive_root=home / "archive"))
+    doc_id = query(db, "SELECT doc_id FROM documents WHERE source = 'jiedai_baike' ORDER BY 1 LIMIT 1")[0][0]
+    resp = c.get(f"/archive-record/{doc_id}")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("application/warc")
+    out = home / "one.warc.gz"
+    out.write_bytes(resp.content)
+    (rec,) = [r for r in iter_archive(out)]
+    assert rec.url == query(db, "SELECT url FROM documents WHERE doc_id = ?", [doc_id])[0][0]
+
+
+def test_platform_page_charts_and_numbers(client, db):
+    pid, n = query(db, "SELECT platform, complaints FROM resolution_rates ORDER BY complaints DESC, platform LIMIT 1")[0]
+    page = client.get(f"/platform/{pid}").text
+    assert page.count('src="data:image/png;base64,') == 3
+    assert f"{n:,} complaints" in page
+    assert client.get("/platform/nosuch").status_code == 404
+
+
+def test_hostile_strings_are_escaped_everywhere(client):
+    for url in ("/?q=借呗催收", "/doc/web:hostile", "/archive/web:hostile"):
+        page = client.get(url).text
+        assert "<script>alert" not in page and "<img src=x" not in page and '<iframe src="javascript' not in page
+        assert page.count("<script") == 0  # the explorer itself needs no script
+    doc = client.get("/doc/web:hostile").text
+    assert "&lt;script&gt;alert(" in doc
+    assert 'href="https://evil.example' not in doc  # scraped URLs are shown, never linked
+
+
+def test_personal_data_masked_unless_asked(home, db, client):
+    assert PHONE not in client.get("/doc/web:hostile").text
+    from lendcorpus.analysis.explorer import create_app
+
+    shown = TestClient(create_app(db, show_personal=True, archive_root=home / "archive")).get("/doc/web:hostile").text
+    assert PHONE in shown
+
+
+def test_no_write_path_and_corpus_unchanged(client, db):
+    before = _sha(db)
+    for method in ("post", "put", "delete", "patch"):
+        assert getattr(client, method)("/").status_code == 405
+    client.get("/?q=DROP TABLE documents; --")
+    client.get("/doc/x'; DELETE FROM documents; --")
+    assert _sha(db) == before
+
+
+# ----------------------------------------------------------------------------- a real server
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _serve(home: Path):
+    """Start `lendcorpus serve` on ``home``'s corpus; returns (process, base URL)."""
+    import httpx
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "lendcorpus.cli", "serve", "--port", str(port)],
+                            env={**os.environ, "LENDCORPUS_HOME": str(home)}, cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            if httpx.get(base + "/platforms", timeout=2).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    proc.kill()
+    pytest.fail("the explorer did not start: " + proc.stderr.read().decode()[-2000:])
+
+
+@pytest.fixture()
+def server(tmp_path):
+    """`lendcorpus serve` on a corpus of one farm site; yields (base URL, home)."""
+    home = tmp_path / "data"
+    run_cli("crawl", "jiedai_baike", "--replay", *FAST, env={"LENDCORPUS_HOME": str(home)}, timeout=300)
+    run_cli("build", env={"LENDCORPUS_HOME": str(home)}, timeout=300)
+    proc, base = _serve(home)
+    yield base, home
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+@pytest.fixture()
+def demo_server(home):
+    proc, base = _serve(home)
+    yield base
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_a_build_proceeds_while_the_explorer_serves(server):
+    import threading
+
+    import httpx
+
+    base, home = server
+    env = {"LENDCORPUS_HOME": str(home)}
+    before = httpx.get(base + "/").text
+    assert "jinrong_ribao" not in before
+    run_cli("crawl", "jinrong_ribao", "--replay", *FAST, env=env, timeout=300)
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def browse() -> None:
+        while not stop.is_set():
+            statuses.append(httpx.get(base + "/", timeout=30).status_code)
+
+    t = threading.Thread(target=browse)
+    t.start()
+    try:
+        build = run_cli("build", env=env, timeout=300, check=False)
+    finally:
+        stop.set()
+        t.join()
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert statuses and set(statuses) <= {200, 503}  # during the build: the page or "try again", never a 500
+    after = httpx.get(base + "/").text
+    assert "jinrong_ribao" in after  # the new corpus, without restarting the explorer
+
+
+def test_click_through_in_chromium(demo_server, db):
+    from playwright.sync_api import sync_playwright
+
+    base = demo_server
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed: run .ci/chromium.sh")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    dialogs: list[str] = []
+    responses: list[str] = []
+    console: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("response", lambda r: responses.append(r.url))
+        page.on("console", lambda m: console.append(m.text))
+        # search → a complaint
+        page.goto(base + "/")
+        page.fill("input[name=q]", "爆通讯录")
+        page.click("button[type=submit]")
+        page.wait_for_selector(".hit")
+        assert "q=" in page.url and page.input_value("input[name=q]") == "爆通讯录"
+        page.click("ul[data-facet=kind] a:text('complaint')")
+        page.wait_for_selector(".hit")
+        assert "kind=complaint" in page.url
+        page.screenshot(path=str(ARTIFACTS / "1-search.png"), full_page=True)
+        page.click(".hit h2 a")
+        page.wait_for_selector("#tagged mark.practice")
+        assert "/doc/" in page.url and page.query_selector("#timeline")
+        page.screenshot(path=str(ARTIFACTS / "2-document.png"), full_page=True)
+        doc_url = page.url
+        # → the archived response
+        page.click("#archive-link")
+        frame_el = page.wait_for_selector("iframe#archived")
+        assert frame_el.get_attribute("sandbox") == ""
+        frame_el.content_frame().wait_for_load_state()
+        page.screenshot(path=str(ARTIFACTS / "3-archive.png"), full_page=True)
+        # → a platform the complaint names
+        page.goto(doc_url)
+        page.click("#tags a[href^='/platform/']")
+        page.wait_for_selector("#chart-months img")
+        assert page.evaluate("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)")
+        page.screenshot(path=str(ARTIFACTS / "4-platform.png"), full_page=True)
+        # a farm article: the archived HTML page renders inside the sandbox
+        art = query(db, "SELECT doc_id FROM documents WHERE source = 'jiedai_baike' ORDER BY 1 LIMIT 1")[0][0]
+        page.goto(f"{base}/archive/{art}")
+        frame = page.wait_for_selector("iframe#archived").content_frame()
+        frame.wait_for_load_state()
+        assert len(frame.inner_text("body")) > 100
+        # hostile strings stay text
+        page.goto(base + "/doc/web:hostile")
+        page.goto(base + "/archive/web:hostile")
+        page.wait_for_timeout(300)
+        browser.close()
+    assert not dialogs, f"a script ran: {dialogs}"
+    # nothing outside the explorer answered, and the browser itself refused the archived page's
+    # own stylesheet link because of the sandbox policy (not merely because the host is unreachable)
+    assert all(u.startswith(base) or u.startswith("data:") for u in responses), \
+        [u for u in responses if not u.startswith(base)][:5]
+    assert any("Content Security Policy" in m for m in console), console[:5]
+    assert (ARTIFACTS / "2-document.png").stat().st_size > 10_000
