@@ -60,13 +60,13 @@ def test_second_writer_gets_corpus_in_use(tmp_path):
             from lendcorpus.corpus import connect_write
             con = connect_write({str(db)!r})
             print("held", flush=True)
-            time.sleep(30)
+            time.sleep(300)
         """)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(CorpusInUse, match="corpus is in use"):
-            connect_write(db)
+            connect_write(db, wait=1)  # (the default wait, 30 s, raced the holder's old 30 s sleep)
         with pytest.raises(CorpusInUse):
             connect_read(db)
         proc = run_cli("sql", "SELECT 1", "--db", str(db), check=False)
