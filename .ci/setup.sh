@@ -5,3 +5,4 @@ set -euo pipefail
 here="$(dirname "$0")"
 bash "$here/redis.sh"
 bash "$here/chromium.sh"
+bash "$here/pywb.sh"

@@ -253,6 +253,26 @@ def _split_target(url: str) -> str:
     return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
 
 
+# -- reading -----------------------------------------------------------------------------------
+#
+# Two paths share one record model. The fast path is FastWARC (Resiliparse): it inflates and
+# frames every record of an intact member-per-record ``.warc.gz`` file. It assumes intact input
+# (on damage it raises, skips silently or yields a record with wrong headers), so every record it
+# yields is checked here: the next record must start on a gzip member, the block must be as long
+# as its Content-Length, digests must match. Anything unusual hands the file position to the
+# careful path: our own member-by-member reader, which names the damage and resynchronises on the
+# next gzip member (or ``WARC/1.x`` line in uncompressed files), then gives the file back to
+# FastWARC (uncompressed files stay on the careful path after their first damage). Whole-file
+# gzip streams and every file's last record are always read carefully (the last because only
+# reading it to its end tells a cut record from an intact one).
+
+#: Largest record block (or decoded HTTP payload) loaded into memory; bigger ones are rejects.
+MAX_RECORD_BYTES = int(os.environ.get("LENDCORPUS_MAX_RECORD_BYTES", str(64 * 2**20)))
+#: A WARC header block longer than this is not a WARC header.
+MAX_HEADER_BYTES = 64 * 1024
+DEFAULT_TYPES = ("response", "metadata", "resource")
+
+
 @dataclass
 class ArchivedRecord:
     """A record read back from a WARC file, with where it was found."""
@@ -267,6 +287,9 @@ class ArchivedRecord:
     headers: list[tuple[str, str]]
     body: bytes
     warc_headers: dict[str, str] = field(default_factory=dict)
+    #: where a later read continues after this record; None means ``offset + length``. Records
+    #: packed several to a gzip member (whole-file gzip streams) resume at their member.
+    resume_offset: int | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -274,7 +297,21 @@ class ArchivedRecord:
 
     @property
     def error(self) -> str:
-        return self.warc_headers.get(H_ERROR, "")
+        """Why a fetch produced no response: our header, else a ``warc-fields`` metadata field."""
+        found = self.warc_headers.get(H_ERROR, "")
+        if found or self.rec_type != "metadata" or not self.warc_headers.get("Content-Type", "").startswith(
+                "application/warc-fields"):
+            return found
+        for line in self.body.decode("utf-8", "replace").split("\r\n"):
+            key, sep, value = line.partition(":")
+            if sep and key.strip().lower() in ("fetch-error", "error"):
+                return value.strip()
+        return ""
+
+    @property
+    def next_offset(self) -> int:
+        """The file position a resumed read starts from once this record is loaded."""
+        return self.offset + self.length if self.resume_offset is None else self.resume_offset
 
     def header(self, name: str) -> str | None:
         lname = name.lower()
@@ -284,185 +321,280 @@ class ArchivedRecord:
         return None
 
 
+#: ArchiveDamage.code values (the build's reject reasons)
+TRUNCATED = "truncated_record"
+CORRUPT = "corrupt_record"
+NOT_A_WARC = "not_a_warc"
+DIGEST_MISMATCH = "digest_mismatch"
+OVER_BUDGET = "record_over_budget"
+
+
 @dataclass
 class ArchiveDamage:
-    """A stretch of a WARC file that could not be read (truncated or corrupt)."""
+    """A stretch of a WARC file that could not be loaded, and why.
+
+    ``resumed_at`` is the offset of the next readable record, or None when the file ended first
+    (a file still being written: the next read retries from ``offset``).
+    """
 
     path: Path
     offset: int
     reason: str
-    resumed_at: int | None  # offset of the next readable record, or None if none followed
+    resumed_at: int | None
+    code: str = CORRUPT
+
+    @property
+    def next_offset(self) -> int:
+        return self.offset if self.resumed_at is None else self.resumed_at
 
 
-def iter_archive(path: Path, start: int = 0, types: tuple[str, ...] = ("response", "metadata", "resource")
-                 ) -> Iterator[ArchivedRecord | ArchiveDamage]:
-    """Yield every intact record of ``path`` from byte ``start`` on, and each damaged stretch.
+class _Damage(Exception):
+    def __init__(self, code: str, reason: str):
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
 
-    Damage never stops the read: a member that does not decompress or parse is reported and the
-    reader moves to the next gzip member that starts a WARC record, so a file cut mid-record
-    still yields all its intact records. Offsets are exact byte offsets of gzip members.
-    """
-    path = Path(path)
-    with open(path, "rb") as fh:
-        if fh.read(2) != GZIP_MAGIC[:2]:
-            yield from _iter_plain(path, types)
-            return
-        size = path.stat().st_size
-        pos = start
-        while pos < size:
-            member, length, complete = _read_member(fh, pos)
-            if not complete:
-                nxt = _next_member(fh, pos + 1, size)
-                reason = "truncated record (gzip member ends early)" if nxt is None else "corrupt gzip member"
-                yield ArchiveDamage(path, pos, reason, nxt)
-                if nxt is None:
-                    return
-                pos = nxt
-                continue
+
+class _FileEnded(Exception):
+    """The file ended inside a record or gzip member."""
+
+
+class _Bytes:
+    """A small buffered reader over ``raw(n)`` that knows its position."""
+
+    def __init__(self, raw, pos: int):
+        self._raw = raw
+        self._buf = bytearray()
+        self.pos = pos
+        self._eof = False
+
+    def _fill(self, n: int) -> None:
+        while len(self._buf) < n and not self._eof:
+            chunk = self._raw(max(n - len(self._buf), 1 << 16))
+            if chunk:
+                self._buf += chunk
+            else:
+                self._eof = True
+
+    def at_end(self) -> bool:
+        self._fill(1)
+        return not self._buf
+
+    def read_head(self) -> bytes:
+        """The WARC header block up to and including its blank line."""
+        self._fill(8)
+        if len(self._buf) >= 5 and not self._buf.startswith(b"WARC/"):
+            raise _Damage(CORRUPT, "not a WARC record header")
+        searched = 0
+        while True:
+            i = self._buf.find(b"\r\n\r\n", max(0, searched - 3))
+            if i >= 0:
+                return self.read(i + 4)
+            searched = len(self._buf)
+            if searched > MAX_HEADER_BYTES:
+                raise _Damage(CORRUPT, "no WARC header here (no blank line within 64 KiB)")
+            before = len(self._buf)
+            self._fill(before + 1)
+            if len(self._buf) == before:
+                if not self._buf:
+                    raise _FileEnded
+                raise _FileEnded if self._buf[:5] == b"WARC/"[: len(self._buf[:5])] else _Damage(
+                    CORRUPT, "not a WARC record header")
+
+    def read(self, n: int) -> bytes:
+        self._fill(n)
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        self.pos += len(out)
+        return out
+
+
+class _Member:
+    """Inflates one gzip member (or a whole-file stream) from ``fh`` at ``pos``."""
+
+    def __init__(self, fh, pos: int):
+        self.fh = fh
+        fh.seek(pos)
+        self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.fed = 0
+
+    def read(self, n: int) -> bytes:
+        while not self.d.eof:
             try:
-                parsed = _parse_member(member, path, pos, length, types)
-                if parsed is not None:
-                    yield parsed
-            except Exception as exc:  # warcio raises many types on damaged input
-                yield ArchiveDamage(path, pos, f"unparseable record: {type(exc).__name__}: {exc}"[:300], pos + length)
-            pos += length
+                if self.d.unconsumed_tail:
+                    data = self.d.decompress(self.d.unconsumed_tail, n)
+                else:
+                    chunk = self.fh.read(1 << 16)
+                    if not chunk:
+                        raise _FileEnded
+                    self.fed += len(chunk)
+                    data = self.d.decompress(chunk, n)
+            except zlib.error as exc:
+                raise _Damage(CORRUPT, f"corrupt gzip member ({exc})") from None
+            if data:
+                return data
+        return b""
+
+    @property
+    def compressed_length(self) -> int:
+        return self.fed - len(self.d.unused_data)
 
 
-def _read_member(fh, pos: int) -> tuple[bytes, int, bool]:
-    """Decompress the gzip member at ``pos``: (data, compressed length, complete?)."""
-    fh.seek(pos)
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out: list[bytes] = []
-    fed = 0
+_SECOND_START = re.compile(rb"WARC/1\.[01]\r\n")
+_SINGLE = {"WARC-Type", "WARC-Record-ID", "WARC-Date", "Content-Length"}
+
+
+def _parse_head(head: bytes) -> dict[str, str]:
+    if not head.startswith(b"WARC/1."):
+        raise _Damage(CORRUPT, "not a WARC record header")
+    if _SECOND_START.search(head, 8):
+        raise _Damage(CORRUPT, "two records' headers run together (a record cut inside its header)")
+    headers: dict[str, str] = {}
+    for line in head[:-4].decode("utf-8", "replace").split("\r\n")[1:]:
+        key, sep, value = line.partition(":")
+        if not sep:
+            raise _Damage(CORRUPT, "malformed WARC header line")
+        key = key.strip()
+        if key in headers and key in _SINGLE:
+            raise _Damage(CORRUPT, f"{key} given twice (a record cut inside its header)")
+        headers[key] = value.strip()
+    return headers
+
+
+def _content_length(headers: dict[str, str]) -> int:
     try:
-        while not d.eof:
-            chunk = fh.read(1 << 16)
-            if not chunk:
-                return b"".join(out), fed, False
-            fed += len(chunk)
-            out.append(d.decompress(chunk))
-    except zlib.error:
-        return b"", fed, False
-    return b"".join(out), fed - len(d.unused_data), True
+        clen = int(headers.get("Content-Length", ""))
+    except ValueError:
+        raise _Damage(CORRUPT, "WARC record without a valid Content-Length") from None
+    if clen < 0:
+        raise _Damage(CORRUPT, "negative Content-Length")
+    return clen
 
 
-def _iter_plain(path: Path, types: tuple[str, ...]) -> Iterator[ArchivedRecord | ArchiveDamage]:
-    """Uncompressed WARC files (some tools write them): sequential read, damage ends the file."""
-    with open(path, "rb") as fh:
-        it = ArchiveIterator(fh, check_digests=False)
-        try:
-            for rec in it:
-                if rec.rec_type not in types:
-                    continue
-                body = rec.content_stream().read()
-                yield _to_record(path, it.get_record_offset(), it.get_record_length(), rec, body)
-        except Exception as exc:  # warcio raises many types on damaged input
-            yield ArchiveDamage(path, it.offset, f"{type(exc).__name__}: {exc}"[:300], None)
+def _read_one(src: _Bytes, budget: int) -> tuple[dict[str, str], bytes]:
+    """One record from ``src``: headers and block, checked against Content-Length."""
+    headers = _parse_head(src.read_head())
+    clen = _content_length(headers)
+    if clen > budget:
+        raise _Damage(OVER_BUDGET, f"record block of {clen} bytes is over the {budget}-byte budget")
+    block = src.read(clen)
+    if len(block) < clen:
+        raise _FileEnded
+    tail = src.read(4)
+    if tail != b"\r\n\r\n":
+        if len(tail) < 4 and b"\r\n\r\n".startswith(tail):
+            raise _FileEnded
+        raise _Damage(CORRUPT, "record is not as long as its Content-Length (cut mid-body or overwritten)")
+    return headers, block
 
 
-_TYPE_RE = re.compile(rb"\r\nWARC-Type:[ \t]*([A-Za-z]+)")
+_DIGESTS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "sha512": hashlib.sha512, "md5": hashlib.md5}
+
+
+_B32_TO_INT = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", "0123456789abcdefghijklmnopqrstuv")
+
+
+def _digest_matches(value: str, data: bytes) -> bool | None:
+    """True/False when ``value`` (``algo:base32-or-hex``) can be checked, None when it cannot."""
+    algo, _, encoded = value.strip().partition(":")
+    fn = _DIGESTS.get(algo.lower().replace("-", ""))
+    if fn is None or not encoded:
+        return None
+    got = fn(data).digest()
+    encoded = encoded.rstrip("=")
+    try:
+        if len(encoded) == 2 * len(got):
+            return bytes.fromhex(encoded) == got
+        # base32 via int(): the standard library's b32decode is pure Python and was a third of
+        # the reading time
+        bits = 5 * len(encoded)
+        if bits // 8 != len(got):
+            return False
+        value = int(encoded.upper().translate(_B32_TO_INT), 32) >> (bits - 8 * len(got))
+        return value.to_bytes(len(got), "big") == got
+    except ValueError:
+        return None
+
+
+def _clean_uri(value: str) -> str:
+    # WARC/1.0 as written by wget (and the 1.0 spec's grammar) wraps the URI in angle brackets
+    value = value.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1].strip()
+    return value
+
+
 _TRANSFER_CODED = ("transfer-encoding", "content-encoding")
 
 
-def _parse_member(member: bytes, path: Path, offset: int, length: int,
-                  types: tuple[str, ...] | None) -> ArchivedRecord | None:
-    """Parse one decompressed record; None when its type is not wanted.
-
-    Records as lendcorpus writes them (and most others) are parsed directly, which is several
-    times faster than warcio's general loader; anything unusual (chunked or compressed payloads,
-    odd headers) goes through warcio, which decodes it.
-    """
-    m = _TYPE_RE.search(member, 0, 4096)
-    if types is not None and m is not None and m.group(1).decode("ascii").lower() not in types:
-        return None
-    fast = _fast_parse(member, path, offset, length)
-    if fast is not None:
-        return fast if types is None or fast.rec_type in types else None
-    rec = _LOADER.parse_record_stream(BufferedReader(io.BytesIO(member)), ensure_http_headers=False)
-    if types is not None and rec.rec_type not in types:
-        return None
-    return _to_record(path, offset, length, rec, rec.content_stream().read())
-
-
-def _fast_parse(member: bytes, path: Path, offset: int, length: int) -> ArchivedRecord | None:
-    if not member.startswith(b"WARC/1."):
-        return None
-    head_end = member.find(b"\r\n\r\n")
-    if head_end < 0:
-        return None
-    warc_headers: dict[str, str] = {}
-    for line in member[:head_end].decode("utf-8", "replace").split("\r\n")[1:]:
-        key, sep, value = line.partition(":")
-        if not sep:
-            return None
-        warc_headers[key.strip()] = value.strip()
-    try:
-        clen = int(warc_headers.get("Content-Length", ""))
-    except ValueError:
-        return None
-    block = member[head_end + 4: head_end + 4 + clen]
-    if len(block) != clen:
-        return None
-    rec_type = warc_headers.get("WARC-Type", "").lower()
+def _make_record(path: Path, offset: int, length: int, headers: dict[str, str], block: bytes,
+                 budget: int, check_digests: bool, resume_offset: int | None = None) -> ArchivedRecord:
+    """Turn a checked WARC block into an ArchivedRecord (raises _Damage on digest or budget)."""
+    if check_digests:
+        bd = headers.get("WARC-Block-Digest")
+        if bd and _digest_matches(bd, block) is False:
+            raise _Damage(DIGEST_MISMATCH, "WARC-Block-Digest does not match the record block")
+    rec_type = headers.get("WARC-Type", "").lower()
     status: int | None = None
-    headers: list[tuple[str, str]] = []
+    http_headers: list[tuple[str, str]] = []
     body = block
-    if rec_type == "response" and warc_headers.get("Content-Type", "").startswith("application/http"):
+    if rec_type in ("response", "request", "revisit") and headers.get("Content-Type", "").startswith("application/http") \
+            and block:
         http_end = block.find(b"\r\n\r\n")
         if http_end < 0:
-            return None
+            raise _Damage(CORRUPT, "HTTP message without the end of its headers")
         lines = block[:http_end].decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ", 2)
-        if len(parts) < 2 or not parts[0].startswith("HTTP/") or not parts[1].isdigit():
-            return None
-        status = int(parts[1])
+        coded = False
         for line in lines[1:]:
             key, sep, value = line.partition(":")
             if not sep:
-                return None
+                continue  # tolerated, as browsers do
             key = key.strip()
-            if key.lower() in _TRANSFER_CODED:
-                return None  # let warcio undo chunking / compression
-            headers.append((key, value.strip()))
-        body = block[http_end + 4:]
+            coded = coded or key.lower() in _TRANSFER_CODED
+            http_headers.append((key, value.strip()))
+        payload = block[http_end + 4:]
+        if rec_type == "response":
+            parts = lines[0].split(" ", 2)
+            if len(parts) >= 2 and parts[0].startswith("HTTP/") and parts[1].isdigit():
+                status = int(parts[1])
+        if check_digests and rec_type != "revisit" and not any(k.lower() == "transfer-encoding"
+                                                                for k, _ in http_headers):
+            pd = headers.get("WARC-Payload-Digest")
+            if pd and _digest_matches(pd, payload) is False:
+                raise _Damage(DIGEST_MISMATCH, "WARC-Payload-Digest does not match the HTTP payload")
+        body = _decode_payload(block, budget) if coded else payload
     elif rec_type == "resource":
         status = 200
-        ctype = warc_headers.get("Content-Type")
-        headers = [("Content-Type", ctype)] if ctype else []
-    elif rec_type not in ("metadata", "request", "warcinfo", "revisit", "conversion"):
-        return None
+        ctype = headers.get("Content-Type")
+        http_headers = [("Content-Type", ctype)] if ctype else []
     return ArchivedRecord(path=path, offset=offset, length=length, rec_type=rec_type,
-                          url=warc_headers.get("WARC-Target-URI", ""), date=warc_headers.get("WARC-Date", ""),
-                          status=status, headers=headers, body=body, warc_headers=warc_headers)
+                          url=_clean_uri(headers.get("WARC-Target-URI") or headers.get("WARC-Refers-To-Target-URI") or ""),
+                          date=headers.get("WARC-Date", ""),
+                          status=status, headers=http_headers, body=body, warc_headers=headers,
+                          resume_offset=resume_offset)
 
 
-def _to_record(path: Path, offset: int, length: int, rec, body: bytes) -> ArchivedRecord:
-    status = None
-    headers: list[tuple[str, str]] = []
-    if rec.http_headers is not None and rec.rec_type == "response":
-        code = rec.http_headers.get_statuscode()
-        status = int(code) if code and code.isdigit() else None
-        headers = list(rec.http_headers.headers)
-    elif rec.rec_type == "resource":
-        status = 200
-        ctype = rec.rec_headers.get_header("Content-Type")
-        headers = [("Content-Type", ctype)] if ctype else []
-    return ArchivedRecord(
-        path=path,
-        offset=offset,
-        length=length,
-        rec_type=rec.rec_type,
-        url=rec.rec_headers.get_header("WARC-Target-URI") or "",
-        date=rec.rec_headers.get_header("WARC-Date") or "",
-        status=status,
-        headers=headers,
-        body=body,
-        warc_headers=dict(rec.rec_headers.headers),
-    )
+def _decode_payload(block: bytes, budget: int) -> bytes:
+    """Undo chunking and content coding with warcio, never inflating past the budget."""
+    head = b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: http://record.invalid/\r\n" \
+           b"Content-Type: application/http; msgtype=response\r\n" \
+           b"Content-Length: " + str(len(block)).encode() + b"\r\n\r\n"
+    try:
+        rec = _LOADER.parse_record_stream(BufferedReader(io.BytesIO(head + block)), ensure_http_headers=False)
+        body = rec.content_stream().read(budget + 1)
+    except Exception as exc:  # warcio raises many types on damaged input
+        raise _Damage(CORRUPT, f"undecodable HTTP payload: {type(exc).__name__}: {exc}"[:300]) from None
+    if len(body) > budget:
+        raise _Damage(OVER_BUDGET, f"decoded HTTP payload is over the {budget}-byte budget (compression bomb?)")
+    return body
+
+
+def _wanted(headers: dict[str, str], types: tuple[str, ...] | None) -> bool:
+    return types is None or headers.get("WARC-Type", "").lower() in types
 
 
 def _next_member(fh, start: int, size: int) -> int | None:
-    """Find the next gzip member at or after ``start`` that decompresses to a WARC header."""
+    """Find the next gzip member at or after ``start`` that inflates to a WARC header."""
     pos = start
     chunk = 1 << 16
     while pos < size:
@@ -477,22 +609,268 @@ def _next_member(fh, start: int, size: int) -> int | None:
                 head = d.decompress(fh.read(512), 16)
             except zlib.error:
                 head = b""
-            if head.startswith(b"WARC/"):
+            if head.startswith(b"WARC/1."):
                 return cand
             i = buf.find(GZIP_MAGIC, i + 1)
         pos += chunk
     return None
 
 
+_PLAIN_NEXT = b"\r\n\r\nWARC/1."
+_PLAIN_START = re.compile(rb"\nWARC/1\.[01]\r\n")
+
+
+def _next_plain(fh, start: int, size: int) -> int | None:
+    """Find the next uncompressed ``WARC/1.x`` header line at or after ``start``."""
+    pos = max(start - 1, 0)
+    chunk = 1 << 16
+    if start == 0:
+        fh.seek(0)
+        if fh.read(10)[:9] in (b"WARC/1.0\r", b"WARC/1.1\r"):
+            return 0
+    while pos < size:
+        fh.seek(pos)
+        buf = fh.read(chunk + 16)
+        m = _PLAIN_START.search(buf)
+        if m:
+            return pos + m.start() + 1
+        pos += chunk
+    return None
+
+
+def _sniff(fh) -> str | None:
+    fh.seek(0)
+    head = fh.read(8)
+    if head[:3] == GZIP_MAGIC:
+        return "gzip"
+    if head.startswith(b"WARC/1."):
+        return "plain"
+    return None
+
+
+def iter_archive(path: Path, start: int = 0, types: tuple[str, ...] | None = DEFAULT_TYPES, *,
+                 max_record_bytes: int | None = None, check_digests: bool = True,
+                 fast: bool = True) -> Iterator[ArchivedRecord | ArchiveDamage]:
+    """Yield every intact record of ``path`` from byte ``start`` on, and each damaged stretch.
+
+    Damage never stops the read: a stretch that does not inflate, parse, match its digests or
+    fit the per-record budget is reported (``ArchiveDamage.code`` says which) and reading goes
+    on at the next record. A file with no WARC record at all is one ``not_a_warc`` damage.
+    ``start`` is a byte offset from an earlier read (``next_offset``) in any format.
+    ``fast=False`` reads with the careful path only (for benchmarks and tests).
+    """
+    path = Path(path)
+    budget = MAX_RECORD_BYTES if max_record_bytes is None else max_record_bytes
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        fmt = _sniff(fh)
+        pos = start
+        found = start > 0
+        if fmt is None and start == 0:
+            gz, plain = _next_member(fh, 0, size), _next_plain(fh, 0, size)
+            cands = [c for c in (gz, plain) if c is not None]
+            if not cands:
+                kind = "empty" if size == 0 else "neither a gzip member nor a WARC header anywhere in it"
+                yield ArchiveDamage(path, 0, f"not a WARC file: {kind} ({size} bytes)", size, NOT_A_WARC)
+                return
+            pos = min(cands)
+            fmt = "gzip" if pos == gz else "plain"
+            yield ArchiveDamage(path, 0, f"{pos} bytes before the first WARC record are not WARC data", pos)
+        elif fmt is None:
+            fmt = "gzip" if _next_member(fh, start, min(size, start + 1)) == start else "plain"
+        careful = _careful_gzip if fmt == "gzip" else _careful_plain
+        while pos is not None and pos < size:
+            if fast:
+                pos = yield from _fast_gzip(fh, path, pos, size, types, budget, check_digests, fmt == "plain")
+                if pos is None or pos >= size:
+                    return
+            pos, got = yield from careful(fh, path, pos, size, types, budget, check_digests, found)
+            found = found or got
+
+
+def _fast_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, plain: bool = False):
+    """FastWARC over intact records from ``pos``; returns where the careful path takes over.
+
+    Each record is checked before it is trusted: the next one must start on a gzip member
+    (or, uncompressed, right after this one's closing blank line), its headers must be one
+    record's (no second ``WARC/1.x`` line, no repeated WARC-Type/Record-ID/Date/Length), its
+    block as long as its Content-Length; digests are checked when the record is made.
+    """
+    from fastwarc.warc import ArchiveIterator
+
+    fd = fh.fileno()
+    fh.seek(pos)
+    pending: tuple[int, dict[str, str], bytes | None] | None = None
+    base: int | None = None
+    try:
+        for r in ArchiveIterator(fh, parse_http=False):
+            if base is None:  # FastWARC reports positions from where the stream was when it started
+                base = 0 if r.stream_pos == pos else pos
+            off = base + r.stream_pos
+            if pending is None:
+                if off != pos:
+                    return pos
+            else:
+                if off <= pending[0] or (os.pread(fd, 11, off - 4) != _PLAIN_NEXT if plain
+                                         else os.pread(fd, 3, off) != GZIP_MAGIC):
+                    return pending[0]  # a member holding several records, or damage: read it carefully
+                yield from _emit(path, pending, off, types, budget, check_digests)
+            pairs = r.headers.astuples()
+            headers = dict(pairs)
+            if len(headers) != len(pairs) and len({k for k, _ in pairs if k in _SINGLE}) != \
+                    sum(1 for k, _ in pairs if k in _SINGLE) or any(v.startswith("WARC/1.") for _, v in pairs):
+                return off  # headers of two records run together: let the careful path name it
+            try:
+                clen = _content_length(headers)
+            except _Damage:
+                return off
+            if clen > budget or not headers.get("WARC-Record-ID") or not headers.get("WARC-Type"):
+                return off
+            block = None
+            if _wanted(headers, types):
+                block = r.reader.read()
+                if len(block) != clen:
+                    return off
+            pending = (off, headers, block)
+    except OSError:
+        pass
+    return pending[0] if pending is not None else pos  # the last member is always read carefully
+
+
+def _emit(path: Path, pending, end: int, types, budget: int, check_digests: bool):
+    off, headers, block = pending
+    if block is None:
+        return
+    try:
+        yield _make_record(path, off, end - off, headers, block, budget, check_digests)
+    except _Damage as exc:
+        yield ArchiveDamage(path, off, exc.reason, end, exc.code)
+
+
+def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
+    """Read the gzip member at ``pos`` record by record; returns (next position, found a record).
+
+    A member normally holds one record. One that holds several (a whole-file gzip stream) is
+    read as a stream: its records are addressed by the member's offset plus their position in
+    the inflated bytes, and resume at the member until its last record is loaded.
+    """
+    member = _Member(fh, pos)
+    src = _Bytes(member.read, 0)
+    first: tuple[dict[str, str], bytes] | None = None
+    packed = 0
+    pending: tuple[int, int, dict[str, str], bytes] | None = None  # the last wanted packed record
+    try:
+        while True:
+            rel = src.pos
+            headers, block = _read_one(src, budget)
+            if first is None:
+                first = (headers, block)
+                if src.at_end():
+                    break
+                packed = 1
+            else:
+                packed += 1
+            if _wanted(headers, types):
+                if pending is not None:
+                    yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
+                pending = (rel, src.pos - rel, headers, block)
+            if src.at_end():
+                break
+    except _FileEnded:
+        if packed:
+            if pending is not None:
+                yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
+            yield ArchiveDamage(path, pos + src.pos, "gzip stream ends inside a record (cut file); a whole-file "
+                                "stream cannot be resumed, so the records after this point are lost", size, TRUNCATED)
+            return size, True
+        yield ArchiveDamage(path, pos, "truncated record (the file ends inside this gzip member)", None, TRUNCATED)
+        return None, found
+    except _Damage as exc:
+        nxt = _next_member(fh, pos + 1, size)
+        if pending is not None:
+            yield from _emit_packed(path, pos, pending, pos, budget, check_digests)
+        if not found and not packed and nxt is None and pos == 0:
+            yield ArchiveDamage(path, 0, f"not a WARC file: its gzip data holds no WARC record ({exc.reason})",
+                                size, NOT_A_WARC)
+            return None, False
+        where = pos + src.pos if packed else pos
+        yield ArchiveDamage(path, where, exc.reason, nxt, exc.code)
+        return nxt, bool(found or packed)
+    end = pos + member.compressed_length
+    if packed:
+        if pending is not None:
+            yield from _emit_packed(path, pos, pending, end, budget, check_digests)
+    else:
+        headers, block = first
+        if _wanted(headers, types):
+            try:
+                yield _make_record(path, pos, end - pos, headers, block, budget, check_digests)
+            except _Damage as exc:
+                yield ArchiveDamage(path, pos, exc.reason, end, exc.code)
+    return end, True
+
+
+def _emit_packed(path, member_pos: int, pending, resume: int, budget: int, check_digests: bool):
+    rel, length, headers, block = pending
+    try:
+        yield _make_record(path, member_pos + rel, length, headers, block, budget, check_digests,
+                           resume_offset=resume)
+    except _Damage as exc:
+        yield ArchiveDamage(path, member_pos + rel, exc.reason, resume, exc.code)
+
+
+def _careful_plain(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
+    """Read uncompressed records from ``pos`` to the end; resynchronise on ``WARC/1.x`` lines."""
+    fh.seek(pos)
+    src = _Bytes(fh.read, pos)
+    while not src.at_end():
+        off = src.pos
+        try:
+            headers, block = _read_one(src, budget)
+        except _FileEnded:
+            yield ArchiveDamage(path, off, "truncated record (the file ends before its Content-Length)", None,
+                                TRUNCATED)
+            return None, found
+        except _Damage as exc:
+            nxt = _next_plain(fh, off + 1, size)
+            yield ArchiveDamage(path, off, exc.reason, nxt, exc.code)
+            return nxt, found
+        found = True
+        if _wanted(headers, types):
+            try:
+                yield _make_record(path, off, src.pos - off, headers, block, budget, check_digests)
+            except _Damage as exc:
+                yield ArchiveDamage(path, off, exc.reason, src.pos, exc.code)
+    return size, found
+
+
 def read_record(path: Path, offset: int) -> ArchivedRecord:
     """Read the single record at ``offset`` (used to replay archived responses on resume)."""
+    path = Path(path)
     with open(path, "rb") as fh:
-        member, length, complete = _read_member(fh, offset)
-    if not complete:
-        raise ArchiveLoadFailed(f"no intact record at {Path(path).name}:{offset}")
-    parsed = _parse_member(member, Path(path), offset, length, None)
-    assert parsed is not None
-    return parsed
+        fmt = _sniff(fh)
+        fh.seek(offset)
+        is_member = fh.read(3) == GZIP_MAGIC
+        try:
+            if is_member:
+                member = _Member(fh, offset)
+                src = _Bytes(member.read, 0)
+                headers, block = _read_one(src, MAX_RECORD_BYTES)
+                if src.at_end():
+                    return _make_record(path, offset, member.compressed_length, headers, block,
+                                        MAX_RECORD_BYTES, True)
+            elif fmt == "plain":
+                fh.seek(offset)
+                src = _Bytes(fh.read, offset)
+                headers, block = _read_one(src, MAX_RECORD_BYTES)
+                return _make_record(path, offset, src.pos - offset, headers, block, MAX_RECORD_BYTES, True)
+        except (_Damage, _FileEnded) as exc:
+            raise ArchiveLoadFailed(f"no intact record at {path.name}:{offset} ({exc})") from None
+    # a record packed with others in one member: find it by reading the file
+    for item in iter_archive(path, types=None):
+        if isinstance(item, ArchivedRecord) and item.offset == offset:
+            return item
+    raise ArchiveLoadFailed(f"no intact record at {path.name}:{offset}")
 
 
 def warc_files(root: Path) -> list[Path]:

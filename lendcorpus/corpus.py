@@ -5,11 +5,21 @@ So only ``lendcorpus build`` (and later release bookkeeping) opens it for writin
 crawls never do. A second writer gets ``CorpusInUse`` with the holder's PID, not a traceback.
 Migrations are the numbered files in ``datasets/migrations``; each runs in its own transaction
 and is recorded in ``_migrations`` with its checksum (sqlite-utils style).
+
+Crash safety (docs/architecture.md): DuckDB 1.5 cannot replay a write-ahead log that holds
+``ALTER TABLE ... ADD COLUMN`` on a table with a ``DEFAULT now()`` column, so a process killed
+between a migration and DuckDB's next checkpoint left a file nothing could open. Now a new
+corpus is built in a side file, checkpointed and only then linked into place; an existing one
+is checkpointed before and after its pending migrations; and should a log still be unreplayable,
+the writer sets it aside under a named backup and goes on from the last checkpoint. What that
+loses is re-loaded by the next build: which bytes of which WARC file are loaded is committed in
+the same transactions as the rows, so it is rolled back with them.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import time
@@ -19,7 +29,10 @@ from pathlib import Path
 
 import duckdb
 
+from lendcorpus.crashpoints import crash_point
 from lendcorpus.paths import MIGRATIONS_DIR
+
+logger = logging.getLogger(__name__)
 
 
 class CorpusError(RuntimeError):
@@ -93,21 +106,38 @@ def writer_waiting(db: Path | str) -> bool:
     return True
 
 
-def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the corpus for writing and bring its schema up to date.
+def _wal_unreplayable(exc: Exception) -> bool:
+    return "replaying WAL" in str(exc) or "WAL file" in str(exc)
 
-    While another process holds the file, wait up to ``wait`` seconds (``$LENDCORPUS_LOCK_WAIT``,
-    default 30) with an intent file telling polite readers to stand back; then give up with
-    ``CorpusInUse``."""
-    db = Path(db)
-    db.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + (LOCK_WAIT_SECONDS if wait is None else wait)
+
+def wal_backup_name(db: Path) -> Path:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return db.with_name(f"{db.name}.wal.unreplayable-{stamp}")
+
+
+def _explain_open(db: Path, exc: Exception) -> CorpusError:
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return _explain_lock(db, exc)
+    if _wal_unreplayable(exc):
+        return CorpusError(
+            f"corpus {db} has a write-ahead log DuckDB cannot replay (a build was killed during a schema "
+            "change). Run `lendcorpus build`: it sets the log aside as a named backup and goes on from the last "
+            "checkpoint, re-loading from the archive whatever the log held."
+        )
+    return CorpusError(f"cannot open corpus {db}: {exc}")
+
+
+def _open(db: Path, wait: float) -> duckdb.DuckDBPyConnection:
+    """Open for writing; an unreplayable write-ahead log is set aside (named backup), not fatal.
+
+    While another process holds the file, wait up to ``wait`` seconds with an intent file
+    telling polite readers to stand back; then give up with ``CorpusInUse``."""
+    deadline = time.monotonic() + wait
     intent = None
     try:
         while True:
             try:
-                con = duckdb.connect(str(db))
-                break
+                return duckdb.connect(str(db))
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower():
                     raise CorpusError(f"cannot open corpus {db}: {exc}") from None
@@ -117,13 +147,100 @@ def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyC
                     intent = intent_file(db)
                     intent.write_text(str(os.getpid()), encoding="ascii")
                 time.sleep(0.05)
+            except duckdb.Error as exc:
+                if not _wal_unreplayable(exc):
+                    raise _explain_open(db, exc) from None
+                unreplayable = exc
+                break
     finally:
         if intent is not None:
             intent.unlink(missing_ok=True)
-    migrate(con)
-    from lendcorpus.analysis import create_views
+    return _set_log_aside(db, unreplayable)
 
-    create_views(con)  # views follow the SQL files in analysis/views, also on an empty corpus
+
+def _set_log_aside(db: Path, exc: Exception) -> duckdb.DuckDBPyConnection:
+    """Move the log to a named backup, say what that loses, open the last checkpoint."""
+    wal = db.with_name(db.name + ".wal")
+    backup = wal_backup_name(db)
+    size = wal.stat().st_size if wal.exists() else 0
+    os.replace(wal, backup)
+    logger.warning(
+        "corpus %s: its write-ahead log could not be replayed (%s). Moved it to %s (%d bytes) and opened the "
+        "corpus as of its last checkpoint. Lost: the transactions committed since then (a schema change, "
+        "or WARC files loaded since); the build re-loads those files, as `archive_files` was rolled back "
+        "with them. Delete the backup once the build has run.",
+        db, str(exc).splitlines()[0][:200], backup.name, size,
+    )
+    try:
+        con = duckdb.connect(str(db))
+    except duckdb.Error as again:
+        raise _explain_open(db, again) from None
+    con.execute("CHECKPOINT")
+    return con
+
+
+def _create(db: Path) -> None:
+    """Build a new corpus's schema in a side file and link it into place only when complete.
+
+    A kill at any moment leaves either no corpus or a complete, checkpointed one (plus at most a
+    hidden ``.<name>.creating-<pid>`` file, removed by the next creator).
+    """
+    for stale in db.parent.glob(f".{db.name}.creating-*"):
+        pid = stale.name.rsplit("-", 1)[-1].split(".")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    side = db.with_name(f".{db.name}.creating-{os.getpid()}")
+    side.unlink(missing_ok=True)
+    side.with_name(side.name + ".wal").unlink(missing_ok=True)
+    con = duckdb.connect(str(side))
+    try:
+        migrate(con)
+        from lendcorpus.analysis import create_views
+
+        create_views(con)
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    crash_point("create:before-link")
+    try:
+        os.link(side, db)  # never replaces a corpus another process created meanwhile
+    except FileExistsError:
+        pass
+    finally:
+        side.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the corpus for writing and bring its schema up to date (crash-safe, see module doc).
+
+    While another process holds the file, wait up to ``wait`` seconds (``$LENDCORPUS_LOCK_WAIT``,
+    default 30), then give up with ``CorpusInUse``."""
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    if not db.exists():
+        _create(db)
+    con = _open(db, LOCK_WAIT_SECONDS if wait is None else wait)
+    try:
+        migrate(con)
+        from lendcorpus.analysis import create_views
+
+        create_views(con)  # views follow the SQL files in analysis/views, also on an empty corpus
+        crash_point("open:before-checkpoint")
+        con.execute("CHECKPOINT")  # schema changes never wait in the log for a kill
+    except BaseException:
+        con.close()
+        raise
+    crash_point("open:ready")
     return con
 
 
@@ -134,10 +251,37 @@ def connect_read(db: Path | str) -> duckdb.DuckDBPyConnection:
         raise CorpusError(f"no corpus at {db}: run `lendcorpus build` (or `lendcorpus demo`) first")
     try:
         return duckdb.connect(str(db), read_only=True)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise _explain_lock(db, exc) from None
-        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+    except duckdb.Error as exc:
+        if not _wal_unreplayable(exc):
+            raise _explain_open(db, exc) from None
+        return open_last_checkpoint(db, exc)
+
+
+def open_last_checkpoint(db: Path, exc: Exception, **config) -> duckdb.DuckDBPyConnection:
+    """Read-only view of the corpus as of its last checkpoint, leaving an unreplayable log alone.
+
+    DuckDB finds the log by name (``<file>.wal``), so a hard link to the file under another
+    name opens without it: no copy, nothing written. Only the next build (the writer) decides
+    what happens to the log. ``config`` is passed to ``duckdb.connect``.
+    """
+    snapshot = db.with_name(f".{db.name}.checkpoint-{os.getpid()}")
+    snapshot.unlink(missing_ok=True)
+    try:
+        os.link(db, snapshot)
+    except OSError:
+        raise _explain_open(db, exc) from None
+    try:
+        con = duckdb.connect(str(snapshot), read_only=True, config=config)
+    except duckdb.Error as again:
+        raise _explain_open(db, again) from None
+    finally:
+        snapshot.unlink(missing_ok=True)
+    logger.warning(
+        "corpus %s: its write-ahead log cannot be replayed (a build was killed during a schema change); showing "
+        "the corpus as of its last checkpoint. The next `lendcorpus build` sets the log aside and re-loads what "
+        "it held from the archive.", db,
+    )
+    return con
 
 
 #: DuckDB's own guards for connections that run SQL a user typed (``sql``, ``search``): no file,
@@ -159,14 +303,18 @@ def connect_sandboxed(db: Path | str) -> duckdb.DuckDBPyConnection:
         raise CorpusError(f"no corpus at {db}: run `lendcorpus build` (or `lendcorpus demo`) first")
     try:
         return duckdb.connect(str(db), read_only=True, config=dict(SANDBOX_CONFIG))
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise _explain_lock(db, exc) from None
-        raise CorpusError(f"cannot open corpus {db}: {exc}") from None
+    except duckdb.Error as exc:
+        if not _wal_unreplayable(exc):
+            raise _explain_open(db, exc) from None
+        return open_last_checkpoint(db, exc, **SANDBOX_CONFIG)
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations not yet recorded; returns the versions applied now."""
+    """Apply the migrations not yet recorded; returns the versions applied now.
+
+    With anything to apply, the log is checkpointed first and after, so a kill in between
+    leaves only schema changes in it (see ``_open`` for what happens to such a log).
+    """
     con.execute(
         "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
         " checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
@@ -181,6 +329,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
                     "add a new migration instead of editing an old one"
                 )
             continue
+        if not applied:
+            con.execute("CHECKPOINT")
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(m.sql)
@@ -188,9 +338,13 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
                 "INSERT INTO _migrations VALUES (?, ?, ?, ?)",
                 [m.version, m.name, m.checksum, datetime.now(timezone.utc)],
             )
+            crash_point(f"migrate:before-commit:{m.version:04d}")
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
+        crash_point(f"migrate:after-commit:{m.version:04d}")
         applied.append(m.version)
+    if applied:
+        con.execute("CHECKPOINT")
     return applied

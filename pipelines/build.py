@@ -26,6 +26,7 @@ import pyarrow as pa
 
 from lendcorpus.archive import ArchiveDamage, iter_archive, warc_files
 from lendcorpus.corpus import connect_write
+from lendcorpus.crashpoints import crash_point
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.executor import LocalExecutor
 from lendcorpus.pipelines.extract.model import ROW_TABLES
@@ -156,7 +157,7 @@ def read_batches(path: Path, key: str, start: int, default_run: str, *, max_reco
                 break  # the tail may still be growing: the next build retries from here
             loaded_to = item.resumed_at
         else:
-            loaded_to = item.offset + item.length
+            loaded_to = item.next_offset  # past any trailing records the reader skipped (e.g. requests)
             size += len(item.body)
         if len(items) >= max_records or size >= max_bytes:
             yield Batch(key, default_run, items, loaded_to, first, False, start)
@@ -241,6 +242,7 @@ class Build:
                         self.progress(stats)
                         last_report = time.perf_counter()
                 for corpus_pass in (corpus_passes() if self.passes is None else self.passes):
+                    crash_point(f"build:before-pass:{corpus_pass.name}")
                     if hasattr(corpus_pass, "executor"):
                         corpus_pass.executor = executor if self.jobs else None
                     try:
@@ -304,6 +306,9 @@ class Build:
         except Exception:
             con.execute("ROLLBACK")
             raise
+        if batch.last:
+            crash_point("build:file-committed")
+
     def _upsert_run(self, con, run_id: str, spider: str, path: Path) -> None:
         manifest = path.parent / "run.json"
         started = finished = reason = None

@@ -250,7 +250,7 @@ def _one(item, batch: Batch, seconds, fetches, docs, rejects, rows, runs) -> Non
     key = batch.key
     if isinstance(item, ArchiveDamage):
         rejects.append({"url": None, "stage": "archive",
-                        "reason": "truncated_record" if item.resumed_at is None else "corrupt_record",
+                        "reason": item.code,
                         "detail": item.reason, "archive_path": key, "archive_offset": item.offset,
                         "run_id": batch.default_run})
         return

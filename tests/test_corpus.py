@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -59,13 +60,13 @@ def test_second_writer_gets_corpus_in_use(tmp_path):
             from lendcorpus.corpus import connect_write
             con = connect_write({str(db)!r})
             print("held", flush=True)
-            time.sleep(30)
+            time.sleep(300)
         """)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(CorpusInUse, match="corpus is in use"):
-            connect_write(db)
+            connect_write(db, wait=1)  # (the default wait, 30 s, raced the holder's old 30 s sleep)
         with pytest.raises(CorpusInUse):
             connect_read(db)
         proc = run_cli("sql", "SELECT 1", "--db", str(db), check=False)
@@ -103,3 +104,61 @@ def test_empty_result_is_not_an_error(tmp_path):
     connect_write(db).close()
     out = run_cli("sql", "SELECT * FROM documents", "--db", str(db), "--format", "json").stdout
     assert json.loads(out) == []
+
+
+def test_kill_right_after_connect_write_leaves_an_openable_corpus(tmp_path):
+    """Issue 13: a kill before DuckDB's first checkpoint left a log nothing could replay."""
+    db = tmp_path / "c.duckdb"
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import os, signal
+        from lendcorpus.corpus import connect_write
+        connect_write({str(db)!r})
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)])
+    assert proc.returncode == -9
+    con = connect_read(db)
+    assert con.execute("SELECT count(*) FROM _migrations").fetchone()[0] == len(migrations())
+    con.close()
+    connect_write(db).close()
+
+
+def test_unreplayable_log_is_set_aside_with_a_named_backup(tmp_path, caplog):
+    """A kill between a schema change and the next checkpoint: readers explain, the writer recovers."""
+    db = tmp_path / "c.duckdb"
+    old = [m for m in migrations() if m.version == 1]
+    con = duckdb.connect(str(db))
+    real = corpus.migrations
+    corpus.migrations = lambda: old
+    try:
+        corpus.migrate(con)
+    finally:
+        corpus.migrations = real
+    con.close()
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        from lendcorpus.corpus import connect_write
+        connect_write({str(db)!r})
+    """)], env={**os.environ, "LENDCORPUS_CRASH_AT": "migrate:after-commit:0002"})
+    assert proc.returncode == -9
+    wal = tmp_path / "c.duckdb.wal"
+    assert wal.exists()
+    size = wal.stat().st_size
+    with caplog.at_level("WARNING"):  # readers see the last checkpoint and leave the log alone
+        reader = connect_read(db)
+    assert reader.execute("SELECT max(version) FROM _migrations").fetchone()[0] == 1
+    reader.close()
+    assert "as of its last checkpoint" in caplog.text and wal.stat().st_size == size
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    proc = subprocess.run([sys.executable, "-m", "lendcorpus.cli", "sql", "SELECT count(*) FROM _migrations",
+                           "--db", str(db), "--format", "csv"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.split() == ["count_star()", "1"]
+    assert "last checkpoint" in proc.stderr and "Traceback" not in proc.stderr
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        con = connect_write(db)
+    (backup,) = tmp_path.glob("c.duckdb.wal.unreplayable-*")
+    assert backup.stat().st_size == size and not wal.exists()
+    assert backup.name in caplog.text and "Lost:" in caplog.text
+    assert [r[0] for r in con.execute("SELECT version FROM _migrations ORDER BY 1").fetchall()] == \
+        [m.version for m in migrations()]
+    con.close()
+    connect_read(db).close()
