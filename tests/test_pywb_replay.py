@@ -82,21 +82,24 @@ def status(base: str, url: str) -> int:
 
 
 def test_failed_fetch_as_warc_fields_metadata_is_not_replayed(pywb, tmp_path):
-    w = RotatingWarcWriter(tmp_path / "warcs", "pw", warcinfo={"spider": "t", "run": "r"})
+    from lendcorpus.crawler.middlewares import RunWarcWriter
+
+    # the crawl's own writer: one response, and a robots_forbidden fetch that got none
+    w = RunWarcWriter(tmp_path / "warcs", "pw", warcinfo={"spider": "t", "run": "r"})
     w.write(Exchange(url="https://tousu.example/ok.html", method="GET", request_headers=[], request_body=b"",
                      status=200, response_headers=[("Content-Type", "text/html; charset=utf-8")],
                      body="<html><body>好</body></html>".encode(), fetched_at=1_700_000_000.0))
+    w.write(Exchange(url="https://tousu.example/private/1.html", method="GET", request_headers=[], request_body=b"",
+                     status=None, response_headers=[], body=b"", fetched_at=1_700_000_000.0,
+                     error="robots_forbidden"))
     path = w.current_path
     w.close()
-    # a robots_forbidden fetch in the form the writer should use (see the module docstring)
-    _, meta = serialize_record("metadata", "https://tousu.example/private/1.html",
-                               b"fetch-error: robots_forbidden\r\nmethod: GET\r\n", "application/warc-fields",
-                               date="2023-11-14T22:13:20.000000Z", extra={H_ERROR: "robots_forbidden"})
+    # a bare warc-fields record with no lendcorpus header (another crawler's): read from the fields
     _, bare = serialize_record("metadata", "https://tousu.example/private/2.html",
                                b"fetch-error: timeout\r\n", "application/warc-fields",
                                date="2023-11-14T22:13:20.000000Z")
     with open(path, "ab") as fh:
-        fh.write(_gzip_member(meta) + _gzip_member(bare))
+        fh.write(_gzip_member(bare))
     base = pywb(path)
     assert status(base, "https://tousu.example/ok.html") == 200  # the replay works
     assert status(base, "https://tousu.example/private/1.html") != 200

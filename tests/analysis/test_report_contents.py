@@ -40,12 +40,13 @@ def corpus(tmp_path_factory) -> Path:
                 "('https://x.example/a', 'fetch', 'http_404', 'heimao:B'), "
                 "('https://x.example/b', 'source', 'price $5$ and $x^2$ <script>', 'heimao:B')")
     # a practice cue next to an (invented) phone number: the example passage must not show it
-    con.execute("UPDATE documents SET text_simplified = text_simplified || ?, text = text || ? WHERE doc_id = 'heimao:2'",
-                [f"催收打{PHONE}骚扰", f"催收打{PHONE}骚扰"])
-    con.execute("DELETE FROM document_tags")
+    extra = f"催收打{PHONE}骚扰"
+    con.execute("UPDATE documents SET text_simplified = text_simplified || $x, text = text || $x, "
+                "text_main_simplified = CASE WHEN text_main_simplified IS NULL THEN NULL "
+                "ELSE text_main_simplified || $x END WHERE doc_id = 'heimao:2'", {"x": extra})
     from lendcorpus.pipelines.tag.corpus_pass import TagPass
 
-    TagPass().run(con)
+    TagPass().run(con, reprocess=True)  # re-tag everything from the changed text
     con.close()
     return db
 
