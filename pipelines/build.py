@@ -116,15 +116,6 @@ class BuildStats:
                     for name, counts in self.passes.items())
 
 
-def _warc_time(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def archive_key(path: Path, root: Path) -> str:
     """How a WARC file is named in the corpus: relative to the archive folder when inside it,
     so the data folder can move; absolute otherwise (foreign WARCs)."""
