@@ -270,7 +270,11 @@ class Build:
                     continue
                 con.register(name, rel)
                 verb = "INSERT INTO" if table == "rejects" else "INSERT OR IGNORE INTO"
-                n = con.execute(f"{verb} {table} BY NAME SELECT * FROM {name}").fetchone()[0]
+                # an explicit order: DuckDB may scan the Arrow batch in parallel, and the stored order
+                # must not depend on it (1 or N jobs give the same file)
+                order = {"fetches": "archive_offset", "documents": "archive_offset, doc_id",
+                         "rejects": "archive_offset NULLS FIRST, stage, reason, url"}[table]
+                n = con.execute(f"{verb} {table} BY NAME SELECT * FROM {name} ORDER BY {order}").fetchone()[0]
                 con.unregister(name)
                 if table == "fetches":
                     stats.fetches += n
