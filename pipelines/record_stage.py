@@ -139,9 +139,25 @@ def _rules():
     return _RULES
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this worker when the build that forked it dies. A build killed with
+    SIGKILL cannot stop its workers; orphans would hold its pipes open (a caller waiting for the
+    build's output would wait forever) and keep memory."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: the pipes close when the pool notices its parent is gone
+    if os.getppid() == 1:
+        os._exit(1)  # the build died before the request above took effect
+
+
 def init_worker(memory: int | None = WORKER_MEMORY) -> None:
     """Set a worker process's budgets: address space and recursion depth; load the rules once."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the writer's to handle
+    _die_with_parent()
     sys.setrecursionlimit(RECURSION_LIMIT)
     if memory:
         try:
