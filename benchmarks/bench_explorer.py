@@ -47,14 +47,17 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "lendcorpus.cli", "demo", "--quiet"], check=True,
                        env={**__import__("os").environ, "LENDCORPUS_HOME": str(home)}, stdout=subprocess.DEVNULL)
         db = home / "corpus.duckdb"
-    import duckdb
     from starlette.testclient import TestClient
 
     from lendcorpus.analysis.explorer import create_app
     from lendcorpus.commands.search import search
 
+    from lendcorpus.corpus import connect_sandboxed
+
     client = TestClient(create_app(db))
-    con = duckdb.connect(str(db), read_only=True)
+    # the same configuration as the explorer's own connections: DuckDB refuses a second
+    # connection to one file with different settings inside one process
+    con = connect_sandboxed(db)
     doc = con.execute("SELECT doc_id FROM documents ORDER BY doc_id LIMIT 1").fetchone()[0]
     complaint = con.execute("SELECT complaint_id FROM complaints WHERE narrative IS NOT NULL ORDER BY 1 LIMIT 1"
                             ).fetchone()
