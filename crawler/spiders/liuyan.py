@@ -174,23 +174,7 @@ class LiuyanSpider(LendSpider):
             return
         self.count("search/pages")
         self.yielded("api", len(items), response)
-        reached_known = False
-        for item in items:
-            tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
-            if not tid.isdigit():
-                self.count("rejects/missing_field")
-                continue
-            when = parse_time(item.get("createDateline"))
-            if not self.is_new(f"tid:{keyword}", int(tid), when):
-                reached_known = True  # newest first: everything after this was seen or is too old
-                self.count("search/known_or_old")
-                continue
-            self.newest[keyword] = max(self.newest.get(keyword, 0), int(tid))
-            if tid in self.asked:
-                self.count("search/duplicate")
-                continue
-            self.asked.add(tid)
-            yield self.content_request(tid)
+        reached_known, _ = yield from self._letters(items, keyword, "search")
         if reached_known:
             self._end(keyword, "known")
         elif not items:
@@ -201,6 +185,30 @@ class LiuyanSpider(LendSpider):
             self._end(keyword, "max_pages")
         else:
             yield self.search_request(keyword, page + 1)
+
+    def _letters(self, items: list, key: str, counter: str):
+        """Content requests for the letters of one list page, newest first; returns (reached a
+        letter seen before or too old, the page's last tid) for the caller's paging decision."""
+        reached_known = False
+        last = ""
+        for item in items:
+            tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
+            if not tid.isdigit():
+                self.count("rejects/missing_field")
+                continue
+            last = tid
+            when = parse_time(item.get("createDateline"))
+            if not self.is_new(f"tid:{key}", int(tid), when):
+                reached_known = True  # newest first: everything after this was seen or is too old
+                self.count(f"{counter}/known_or_old")
+                continue
+            self.newest[key] = max(self.newest.get(key, 0), int(tid))
+            if tid in self.asked:
+                self.count("search/duplicate")
+                continue
+            self.asked.add(tid)
+            yield self.content_request(tid)
+        return reached_known, last
 
     def parse_office(self, response: Response) -> Iterator[scrapy.Request]:
         """One page of an office's letters; the next page starts after its last tid."""
@@ -217,25 +225,7 @@ class LiuyanSpider(LendSpider):
             return
         self.count("office/pages")
         self.yielded("api", len(items), response)
-        reached_known = False
-        last = ""
-        for item in items:
-            tid = str(item.get("tid", "")).strip() if isinstance(item, dict) else ""
-            if not tid.isdigit():
-                self.count("rejects/missing_field")
-                continue
-            last = tid
-            when = parse_time(item.get("createDateline"))
-            if not self.is_new(f"tid:{key}", int(tid), when):
-                reached_known = True
-                self.count("office/known_or_old")
-                continue
-            self.newest[key] = max(self.newest.get(key, 0), int(tid))
-            if tid in self.asked:
-                self.count("search/duplicate")
-                continue
-            self.asked.add(tid)
-            yield self.content_request(tid)
+        reached_known, last = yield from self._letters(items, key, "office")
         if reached_known:
             self._end(key, "known")
         elif not items:
