@@ -269,12 +269,23 @@ class Build:
                 if not rel.num_rows:
                     continue
                 con.register(name, rel)
-                verb = "INSERT INTO" if table == "rejects" else "INSERT OR IGNORE INTO"
-                # an explicit order: DuckDB may scan the Arrow batch in parallel, and the stored order
-                # must not depend on it (1 or N jobs give the same file)
+                # An explicit order, so the stored order does not depend on how DuckDB scans the Arrow
+                # batch (1 or N jobs give the same file). INSERT OR IGNORE does not keep an ORDER BY in
+                # DuckDB 1.5, so known keys are left out by an anti-join and, within the batch, the
+                # first row of a key (in archive order) wins -- what OR IGNORE meant.
                 order = {"fetches": "archive_offset", "documents": "archive_offset, doc_id",
                          "rejects": "archive_offset NULLS FIRST, stage, reason, url"}[table]
-                n = con.execute(f"{verb} {table} BY NAME SELECT * FROM {name} ORDER BY {order}").fetchone()[0]
+                key_cols = {"fetches": ("archive_path", "archive_offset"), "documents": ("doc_id",)}.get(table)
+                if key_cols is None:
+                    sql = f"INSERT INTO {table} BY NAME SELECT * FROM {name} ORDER BY {order}"
+                else:
+                    keys = ", ".join(f"b.{c}" for c in key_cols)
+                    same = " AND ".join(f"t.{c} = b.{c}" for c in key_cols)
+                    sql = (f"INSERT INTO {table} BY NAME SELECT * EXCLUDE (_n) FROM ("
+                           f"SELECT b.*, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) AS _n "
+                           f"FROM {name} b WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
+                           f") WHERE _n = 1 ORDER BY {order}")
+                n = con.execute(sql).fetchone()[0]
                 con.unregister(name)
                 if table == "fetches":
                     stats.fetches += n

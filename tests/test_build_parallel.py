@@ -44,6 +44,8 @@ def test_same_corpus_for_one_or_many_jobs(archive, tmp_path):
     # the corpus passes' INSERT ... SELECT run as parallel DuckDB queries: their row order is
     # DuckDB's business, their content is compared above)
     loaded = ["fetches", "documents", "rejects"]
+    stored = [(r[0], r[1]) for r in snapshot(two, storage_order=True)["fetches"]]
+    assert stored == sorted(stored), "fetches are stored in archive order, file by file"
     assert {t: r for t, r in snapshot(two, storage_order=True).items() if t in loaded} == \
         {t: r for t, r in snapshot(one, storage_order=True).items() if t in loaded}
 
