@@ -77,7 +77,7 @@ def child(mode: str, port: int, urls_file: Path, job: Path, extra: list[str] | N
             settings.set(key, value, priority="cmdline")
         import dataclasses
 
-        from lendcorpus.crawler.siterules import load_all
+        from lendcorpus.siterules import load_all
         from lendcorpus.crawler.spiders.base import RuleSpider
 
         # Navigation by sitemap, so both crawls know every URL up front and differ only in

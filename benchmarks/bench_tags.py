@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
 import practices_reference  # noqa: E402
-from lendcorpus.pipelines.tag.evaluation import heldout_documents, labelled_documents  # noqa: E402
+from tag_evaluation import heldout_documents, labelled_documents  # noqa: E402
 from lendcorpus.pipelines.tag.platforms import PlatformMatcher  # noqa: E402
 from lendcorpus.pipelines.tag.practices import PracticeTagger  # noqa: E402
 from lendcorpus.pipelines.tag.relevance import relevance  # noqa: E402

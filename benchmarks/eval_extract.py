@@ -195,7 +195,7 @@ def build_path_records(pages: list[Page], tmp: Path) -> list:
 
 
 def run_ours(records: list) -> tuple[list[dict], float]:
-    from lendcorpus.crawler.siterules import load_all
+    from lendcorpus.siterules import load_all
     from lendcorpus.pipelines.extract import extract_record
 
     rules = load_all()

@@ -96,10 +96,21 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--release-docs", type=int, default=0, help="also time whole releases of N synthetic documents")
+    ap.add_argument("--write", action="store_true",
+                    help="write the numbers the dataset card prints to datasets/redact_evaluation.json and stop")
     args = ap.parse_args()
+    if args.write:
+        import json
+
+        from redact_evaluation import card_numbers
+
+        out = REPO / "datasets" / "redact_evaluation.json"
+        out.write_text(json.dumps(card_numbers(FIX), indent=1) + "\n", encoding="utf-8")
+        print(out.read_text(encoding="utf-8"), end="")
+        return
 
     from lendcorpus.pipelines.redact import REDACTOR_VERSION, find, scrub
-    from lendcorpus.pipelines.redact.evaluation import evaluate, evaluate_full, format_table, load
+    from redact_evaluation import evaluate, evaluate_full, format_table, load
     from lendcorpus.pipelines.redact.gate import gate_scan
 
     examples = load(SETS)

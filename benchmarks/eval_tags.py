@@ -7,7 +7,7 @@ set's dev half (odd ids; its errors were used to revise the cues) and its test h
 never looked at beyond these scores, so it is the honest estimate).
 """
 
-from lendcorpus.pipelines.tag.evaluation import (evaluate, heldout_documents, labelled_documents,
+from tag_evaluation import (evaluate, heldout_documents, labelled_documents,
                                                  relevance_with_offtopic)
 
 

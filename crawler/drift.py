@@ -27,6 +27,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+
 logger = logging.getLogger(__name__)
 
 #: exit code of ``lendcorpus crawl`` / ``build`` / ``drift`` when a layout seems to have changed
@@ -60,9 +61,6 @@ EXPECTED: dict[str, dict[str, Expect]] = {
 CORPUS_EXPECTED: dict[str, Expect] = {"article": Expect(0.3, 0.7)}
 #: page kinds that carry no rows by design in the build (聚投诉's detail page only holds the postKey)
 NO_ROWS_IN_CORPUS = {("jutousu", "complaint")}
-#: which rows count as a page's yield in the build, per page kind
-PRIMARY_TABLE = {"thread": "forum_posts", "forum_list": "forum_threads", "api": "complaints",
-                 "complaint": "complaints", "list": "complaints"}
 
 
 @dataclass
@@ -180,14 +178,6 @@ def crawl_alarms(crawler: Any, spider: Any) -> list[Alarm]:
 
 
 # -- after a build ---------------------------------------------------------------------------------
-
-def primary_items(ex: Any) -> int:
-    """What one extracted response yielded, for its page kind (the build stores it in fetches.items)."""
-    table = PRIMARY_TABLE.get(ex.page_kind)
-    if table is not None:
-        return sum(1 for t, _ in ex.rows if t == table)
-    return len(ex.documents)
-
 
 #: source rejects that explain an empty page without a layout change (errors the site announced)
 EXPLAINED = ("thread_deleted", "page_not_found", "login_wall", "api_error", "signature_sn0006", "heimao_1")

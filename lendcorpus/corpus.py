@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from lendcorpus.crashpoints import crash_point
-from lendcorpus.paths import MIGRATIONS_DIR
+from lendcorpus.paths import MIGRATIONS_DIR, VIEWS_DIR
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +179,26 @@ def _set_log_aside(db: Path, exc: Exception) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def view_files() -> list[Path]:
+    return sorted(VIEWS_DIR.glob("*.sql"))
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """(Re)create every view and the ``search_bm25`` macro, in file order, in one transaction;
+    returns the files applied. Views are schema, so they follow the code even on an old corpus."""
+    applied = []
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for path in view_files():
+            con.execute(path.read_text(encoding="utf-8"))
+            applied.append(path.stem)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return applied
+
+
 def _create(db: Path) -> None:
     """Build a new corpus's schema in a side file and link it into place only when complete.
 
@@ -195,8 +215,6 @@ def _create(db: Path) -> None:
     con = duckdb.connect(str(side))
     try:
         migrate(con)
-        from lendcorpus.analysis import create_views
-
         create_views(con)
         con.execute("CHECKPOINT")
     finally:
@@ -232,9 +250,7 @@ def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyC
     con = _open(db, LOCK_WAIT_SECONDS if wait is None else wait)
     try:
         migrate(con)
-        from lendcorpus.analysis import create_views
-
-        create_views(con)  # views follow the SQL files in analysis/views, also on an empty corpus
+        create_views(con)  # views follow the SQL files in datasets/views, also on an empty corpus
         crash_point("open:before-checkpoint")
         con.execute("CHECKPOINT")  # schema changes never wait in the log for a kill
     except BaseException:

@@ -133,7 +133,7 @@ _RULES = None
 def _rules():
     global _RULES
     if _RULES is None:
-        from lendcorpus.crawler.siterules import load_all
+        from lendcorpus.siterules import load_all
 
         _RULES = load_all()
     return _RULES
@@ -200,7 +200,7 @@ def _record_reject(reason: str, detail: str = "") -> tuple[str, str, str]:
 def process_record(rec: ArchivedRecord, key: str, run_id: str, seconds: float | None = RECORD_SECONDS):
     """(page kind, document rows, reject (stage, reason, detail) triples, source rows, items yielded
     for the drift check) for one record; never raises for anything the record's bytes can cause."""
-    from lendcorpus.crawler.drift import primary_items
+    from lendcorpus.pipelines.extract.model import primary_items
     from lendcorpus.pipelines.extract import extract_record
 
     try:

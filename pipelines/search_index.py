@@ -15,6 +15,8 @@ that every query scans whole (docs/analysis.md, "Search").
 from __future__ import annotations
 
 import re
+from pathlib import Path
+
 import duckdb
 import pyarrow as pa
 
@@ -236,3 +238,27 @@ def _resort_postings(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(ddl)
     con.execute("INSERT INTO search_postings SELECT * FROM search_postings_old ORDER BY term, docid")
     con.execute("DROP TABLE search_postings_old")
+
+
+def write_macro_file(path: Path | None = None) -> Path:
+    """The macro as schema SQL (``datasets/views/90_search_bm25.sql``): the corpus layer creates it
+    without importing the indexer; a test keeps the two equal."""
+    from lendcorpus.paths import VIEWS_DIR
+
+    path = path or VIEWS_DIR / "90_search_bm25.sql"
+    path.write_text(MACRO_FILE_HEADER + SEARCH_MACRO + ";\n", encoding="utf-8")
+    return path
+
+
+MACRO_FILE_HEADER = (
+    "-- search_bm25(q, match_all := true): BM25 over search_postings with the indexer's tokenizer.\n"
+    "-- Generated from pipelines/search_index.py (python -m lendcorpus.pipelines.search_index --write-macro);\n"
+    "-- tests/test_architecture.py fails when this file and the code disagree.\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--write-macro"]:
+        sys.exit("usage: python -m lendcorpus.pipelines.search_index --write-macro")
+    print(write_macro_file())

@@ -6,11 +6,15 @@ reactor cannot be restarted inside one process, and because that is how users ru
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from lc_testkit import FAST, REPO, SHARED, run_cli  # noqa: F401  (re-exported for older imports)
+
+# evaluation helpers (labelled-set scoring) live beside the benchmarks, outside the installed package
+sys.path.insert(0, str(REPO / "benchmarks"))
 
 
 @pytest.fixture()

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lc_testkit import run_cli
-from lendcorpus.analysis import create_views, view_files
+from lendcorpus.corpus import create_views, view_files
 from lendcorpus.commands.search import search, snippet
 from lendcorpus.corpus import connect_read, connect_write
 from lendcorpus.pipelines.search_index import SearchIndexPass, tokens

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.crawler.siterules import parse_rules
+from lendcorpus.siterules import parse_rules
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.dates import parse_date
 from lendcorpus.pipelines.extract.rules import block_text

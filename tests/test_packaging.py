@@ -26,7 +26,7 @@ def test_top_level_help_lists_commands():
 
 
 def test_scrapy_list_from_the_checkout_shows_rule_spiders():
-    from lendcorpus.crawler.siterules import load_all
+    from lendcorpus.siterules import load_all
 
     out = subprocess.run(["scrapy", "list"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert set(load_all()) <= set(out.split())

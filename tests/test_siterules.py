@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lendcorpus.crawler.siterules import RulesError, load_all, parse_rules, rules_for_url
+from lendcorpus.siterules import RulesError, load_all, parse_rules, rules_for_url
 
 GOOD = """
 name = "news_demo"

@@ -108,7 +108,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
     a temporary table, so scoring runs once for the hits and the facets), best first, or newest
     first without words. With neither: each cluster's canonical member, newest first; "copies"
     then counts the cluster's members, otherwise its matching members."""
-    from lendcorpus.commands.search import snippet
+    from lendcorpus.analysis.search import snippet
 
     tables = _tables(con)
     base, params, words, ranked = _base_sql(f, tables)

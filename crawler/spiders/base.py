@@ -17,7 +17,7 @@ import scrapy
 from scrapy import signals
 from scrapy.http import Response, TextResponse
 
-from lendcorpus.crawler.siterules import SiteRules
+from lendcorpus.siterules import SiteRules
 from lendcorpus.crawler.state import load_state, save_state
 
 _LOC_RE = re.compile(rb"<loc>\s*([^<\s]+)\s*</loc>")

@@ -1,6 +1,6 @@
 """One spider per site-rules file in ``crawler/sites/``: ``scrapy list`` shows them by name."""
 
-from lendcorpus.crawler.siterules import load_all
+from lendcorpus.siterules import load_all
 from lendcorpus.crawler.spiders.base import RuleSpider
 
 

@@ -76,7 +76,7 @@ def _archived_record(url: str, db: str, archive: str | None):
 
 def parse_one(rec, rules=None) -> dict:
     """The whole per-record path for one record, as plain data."""
-    from lendcorpus.crawler.siterules import load_all
+    from lendcorpus.siterules import load_all
     from lendcorpus.pipelines.extract import extract_record
     from lendcorpus.pipelines.tag.platforms import PlatformMatcher
     from lendcorpus.pipelines.tag.practices import PracticeTagger
@@ -202,7 +202,7 @@ def render(result: dict, max_chars: int = 400) -> str:
 def run(args: argparse.Namespace) -> int:
     rules = None
     if args.rules:
-        from lendcorpus.crawler.siterules import RulesError, parse_rules
+        from lendcorpus.siterules import RulesError, parse_rules
 
         path = Path(args.rules)
         try:

@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from lendcorpus.analysis.search import snippet  # noqa: F401 (the CLI's and the explorer's snippets)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("query", help="words separated by spaces; every word must occur (use --any for either)")
@@ -75,19 +77,6 @@ def search(con, query: str, limit: int = 10, any_word: bool = False, kind: str |
                  key=lambda r: rank[r[0]])
     return [{"doc_id": r[0], "source": r[1], "kind": r[2], "title": r[3], "score": round(scores[r[0]], 4),
              "snippet": snippet(r[4] or "", words)} for r in out]
-
-
-def snippet(text: str, words: list[str], width: int = 36) -> str:
-    """Text around the first query word found, the word in 【】; the opening when none is found."""
-    flat = " ".join(text.split())
-    for w in words:
-        i = flat.find(w)
-        if i >= 0:
-            start = max(0, i - width)
-            end = min(len(flat), i + len(w) + width)
-            return ("…" if start else "") + flat[start:i] + "【" + w + "】" + flat[i + len(w):end] + \
-                ("…" if end < len(flat) else "")
-    return flat[: 2 * width] + ("…" if len(flat) > 2 * width else "")
 
 
 def run(args: argparse.Namespace) -> int:

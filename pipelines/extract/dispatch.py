@@ -6,7 +6,7 @@ import re
 from urllib.parse import urlsplit
 
 from lendcorpus.archive import H_BLOCKED, H_KIND, ArchivedRecord
-from lendcorpus.crawler.siterules import SiteRules, rules_for_url, url_hash
+from lendcorpus.siterules import SiteRules, rules_for_url, url_hash
 from lendcorpus.pipelines.extract.generic import extract_generic_page, extractor_version
 from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
 from lendcorpus.pipelines.extract.rules import extract_with_rules

@@ -47,3 +47,16 @@ class Extraction:
         if table not in ROW_TABLES:
             raise ValueError(f"unknown table {table!r}; one of {ROW_TABLES}")
         self.rows.append((table, row))
+
+
+#: which rows count as a page's yield, per page kind (stored in fetches.items; the drift alarms read it)
+PRIMARY_TABLE = {"thread": "forum_posts", "forum_list": "forum_threads", "api": "complaints",
+                 "complaint": "complaints", "list": "complaints"}
+
+
+def primary_items(ex: Extraction) -> int:
+    """What one extracted response yielded, for its page kind (the build stores it in fetches.items)."""
+    table = PRIMARY_TABLE.get(ex.page_kind)
+    if table is not None:
+        return sum(1 for t, _ in ex.rows if t == table)
+    return len(ex.documents)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from selectolax.lexbor import LexborHTMLParser
 
-from lendcorpus.crawler.siterules import SiteRules
+from lendcorpus.siterules import SiteRules
 from lendcorpus.pipelines.extract.dates import parse_date
 
 BLOCK_TAGS = frozenset(

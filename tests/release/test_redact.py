@@ -10,7 +10,7 @@ import sys
 
 from lc_testkit import REPO, run_cli
 from lendcorpus.pipelines.redact import id_check_char, id_checksum_ok, luhn_ok, scan, scrub
-from lendcorpus.pipelines.redact.evaluation import evaluate, format_table
+from redact_evaluation import evaluate, format_table
 
 FIXTURES = REPO / "tests" / "fixtures" / "redact"
 LABELLED = FIXTURES / "labelled.jsonl"
@@ -120,7 +120,7 @@ def test_generator_is_reproducible():
 
 
 def test_recall_and_must_keep_floors():
-    from lendcorpus.pipelines.redact.evaluation import evaluate_full
+    from redact_evaluation import evaluate_full
 
     r = evaluate_full([LABELLED, OBFUSCATED])
     print(f"\nrecall {r['recall']:.4f} ({r['caught']}/{r['spans']}), kept {r['kept_rate']:.4f} "
@@ -144,3 +144,13 @@ def test_cli_check_reports_kinds_never_values(tmp_path):
     clean.write_text("有事加V：[微信号]详谈\n投诉编号17390396995\n", encoding="utf-8")
     proc = run_cli("redact", "--check", str(clean), check=False)
     assert proc.returncode == 0 and proc.stdout.strip() == "clean"
+
+
+def test_dataset_card_numbers_are_the_scrubbers_current_ones():
+    """The card prints precision/recall from datasets/redact_evaluation.json (a release must not
+    read tests/); this fails when the scrubber changed and the file was not rewritten with
+    ``python benchmarks/eval_redact.py --write``."""
+    from lendcorpus.release.documents import measured_redaction
+    from redact_evaluation import card_numbers
+
+    assert measured_redaction() == card_numbers(FIXTURES)

@@ -131,3 +131,16 @@ def format_table(result: dict[str, dict[str, float]]) -> str:
     for kind, s in result.items():
         lines.append(f"| {kind} | {s['tp']} | {s['fp']} | {s['fn']} | {s['precision']:.3f} | {s['recall']:.3f} |")
     return "\n".join(lines)
+
+
+#: the labelled sets the dataset card's numbers come from
+CARD_SETS = ("labelled.jsonl", "obfuscated.jsonl")
+
+
+def card_numbers(fixtures: Path) -> dict:
+    """Precision and recall over both labelled sets, rounded as the dataset card prints them."""
+    from lendcorpus.pipelines.redact import REDACTOR_VERSION
+
+    ev = evaluate([fixtures / f for f in CARD_SETS])["all"]
+    return {"redactor": REDACTOR_VERSION, "sets": list(CARD_SETS),
+            "precision": round(ev["precision"], 4), "recall": round(ev["recall"], 4)}
