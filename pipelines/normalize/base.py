@@ -46,6 +46,8 @@ class StepResult:
     text: str
     repairs: list[Repair] = field(default_factory=list)
     flags: list[dict[str, Any]] = field(default_factory=list)
+    #: numbers the step reports for the document (``Normalized`` has a field of the same name)
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 class TransformStep(Protocol):
@@ -53,6 +55,24 @@ class TransformStep(Protocol):
     version: int
 
     def apply(self, text: str) -> StepResult: ...
+
+
+class AttributeStep(Protocol):
+    """Reads the final text, adds fields; ``counts`` is one shared pass over its characters."""
+
+    name: str
+    version: int
+
+    def annotate(self, text: str, counts: Any) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class StepInfo:
+    """A step that is neither a transform nor an attribute step (decoding: bytes to text) but
+    still part of the chain's version."""
+
+    name: str
+    version: int
 
 
 def splice(text: str, repairs: list[Repair]) -> str:

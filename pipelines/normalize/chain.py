@@ -11,7 +11,6 @@ repairs in order over the original gives ``text``); gaps and flags are offsets i
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -21,21 +20,13 @@ from . import decode, gaps, language, mojibake, pinyin, script, unicode_clean
 from .base import Repair
 from .charclass import CharCounts
 
+#: The chain, in order: the one list. Its version, the runner below and the docs' step table
+#: (checked by tests/normalize/test_chain.py) all come from here.
 TRANSFORMS = (mojibake.STEP, unicode_clean.STEP, pinyin.STEP)
 ATTRIBUTES = (gaps.STEP, script.STEP, language.STEP)
+STEPS = (decode.STEP, *TRANSFORMS, *ATTRIBUTES)
 
-CHAIN_VERSION = "+".join(
-    f"{name}@{version}"
-    for name, version in (
-        (decode.NAME, decode.VERSION),
-        (mojibake.NAME, mojibake.VERSION),
-        (unicode_clean.NAME, unicode_clean.VERSION),
-        (pinyin.NAME, pinyin.VERSION),
-        (gaps.NAME, gaps.VERSION),
-        (script.NAME, script.VERSION),
-        (language.NAME, language.VERSION),
-    )
-)
+CHAIN_VERSION = "+".join(f"{step.name}@{step.version}" for step in STEPS)
 
 #: Arrow types of ``Normalized.repairs`` and ``Normalized.gaps`` for callers that store them as
 #: list<struct> columns instead of JSON strings: ``pa.array(n.repairs, type=REPAIRS_ARROW_TYPE)``.
@@ -48,9 +39,6 @@ GAPS_ARROW_TYPE = pa.list_(pa.struct([("kind", pa.string()), ("start", pa.int64(
 
 #: at most this many gap annotations per document (a page of spaced-out characters is one finding)
 MAX_GAPS = 5000
-
-_SURROGATE_RE = re.compile("[\ud800-\udfff]")
-
 
 @dataclass
 class Normalized:
@@ -99,17 +87,10 @@ def normalize_text(text: str) -> Normalized:
         )
     repairs: list[dict[str, Any]] = []
     flags: list[dict[str, Any]] = []
-    pinyin_removed = 0
     current = text
+    counters: dict[str, int] = {}
     for step in TRANSFORMS:
-        if step is mojibake.STEP and _SURROGATE_RE.search(current):
-            # surrogates cannot be encoded; let the mojibake step see U+FFFD (same length)
-            res = step.apply(_SURROGATE_RE.sub("\ufffd", current))
-            for r in res.repairs:
-                r.before = current[r.start : r.end]
-            res.text = _splice_keep(current, res.repairs)
-        else:
-            res = step.apply(current)
+        res = step.apply(current)
         # flags are in this step's input coordinates (its own and earlier ones): move them
         flags.extend(dict(f) for f in res.flags)
         if res.repairs:
@@ -117,14 +98,14 @@ def normalize_text(text: str) -> Normalized:
                 f["start"] = _map_pos(f["start"], res.repairs)
                 f["end"] = max(f["start"], _map_pos(f["end"], res.repairs))
         repairs.extend(r.to_dict() for r in res.repairs)
-        if step is pinyin.STEP:
-            pinyin_removed = len(res.repairs)
+        for key, n in res.counters.items():
+            counters[key] = counters.get(key, 0) + n
         current = res.text
 
     attrs: dict[str, Any] = {}
-    counts = CharCounts(current)  # one pass over the final text, shared by script and lang
+    counts = CharCounts(current)  # one pass over the final text, shared by the attribute steps
     for astep in ATTRIBUTES:
-        attrs.update(astep.annotate(current) if astep is gaps.STEP else astep.annotate(current, counts))
+        attrs.update(astep.annotate(current, counts))
     found_gaps = attrs.get("gaps", [])
     if len(found_gaps) > MAX_GAPS:
         flags.append({"step": gaps.NAME, "kind": "gaps-truncated", "start": 0, "end": 0, "count": len(found_gaps)})
@@ -140,7 +121,7 @@ def normalize_text(text: str) -> Normalized:
         simplified_changed_share=attrs["simplified_changed_share"],
         repairs=repairs,
         gaps=found_gaps,
-        pinyin_removed=pinyin_removed,
+        pinyin_removed=counters.get("pinyin_removed", 0),
         flags=flags,
         encoding=None,
         lang_method=attrs["lang_method"],
@@ -172,8 +153,3 @@ def replay(original: str, repairs: list[dict[str, Any]]) -> str:
         current = "".join(out)
     return current
 
-
-def _splice_keep(text: str, repairs: list[Repair]) -> str:
-    from .base import splice
-
-    return splice(text, sorted(repairs, key=lambda r: r.start))

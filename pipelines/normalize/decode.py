@@ -15,11 +15,12 @@ import re
 from collections.abc import Sequence
 
 from . import euctw  # noqa: F401  (registers the euc_tw codec)
-from .base import Decoded
+from .base import Decoded, StepInfo
 from .charfreq import cost
 
 NAME = "decode"
 VERSION = 1
+STEP = StepInfo(NAME, VERSION)
 
 # WHATWG-style label folding: the legacy Chinese labels all mean "the GBK family", which GB18030
 # decodes as a superset (it also maps A1A4/A1AA the way browsers do).

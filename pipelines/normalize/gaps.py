@@ -72,7 +72,7 @@ class GapsStep:
     name = NAME
     version = VERSION
 
-    def annotate(self, text: str) -> dict[str, Any]:
+    def annotate(self, text: str, counts: Any = None) -> dict[str, Any]:
         return {"gaps": find_gaps(text)}
 
 

@@ -654,6 +654,17 @@ class MojibakeStep:
     version = VERSION
 
     def apply(self, text: str) -> StepResult:
+        if _SURROGATE_RE.search(text):
+            # lone surrogates cannot be encoded: the patterns see U+FFFD (same length), the repairs
+            # keep the real characters in ``before`` and the splice keeps them where not repaired
+            res = self._apply(_SURROGATE_RE.sub("\ufffd", text))
+            for r in res.repairs:
+                r.before = text[r.start : r.end]
+            res.text = splice(text, sorted(res.repairs, key=lambda r: r.start))
+            return res
+        return self._apply(text)
+
+    def _apply(self, text: str) -> StepResult:
         repairs: list[Repair] = []
         flags: list[dict] = []
         _utf8_as_gbk(text, repairs, flags)
@@ -678,5 +689,7 @@ class MojibakeStep:
         flags = [f for f in flags if not _overlaps(f["start"], f["end"], [(r.start, r.end) for r in kept])]
         return StepResult(splice(text, kept), kept, flags)
 
+
+_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 
 STEP = MojibakeStep()

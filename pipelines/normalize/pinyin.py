@@ -111,7 +111,7 @@ class PinyinStep:
             for m in _ORPHAN_RE.finditer(text):
                 if _has_tone(m.group(1)):
                     flags.append({"step": NAME, "kind": "orphan-pinyin", "start": m.start(), "end": m.end()})
-        return StepResult(splice(text, repairs), repairs, flags)
+        return StepResult(splice(text, repairs), repairs, flags, {"pinyin_removed": len(repairs)})
 
 
 def _has_tone(s: str) -> bool:
