@@ -296,6 +296,17 @@ class ArchivedRecord:
         return self.warc_headers.get(H_FINGERPRINT, "")
 
     @property
+    def fetched_at(self) -> datetime | None:
+        """When the response was fetched (WARC-Date): the one clock a parser may read."""
+        if not self.date:
+            return None
+        try:
+            when = datetime.fromisoformat(self.date.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    @property
     def error(self) -> str:
         """Why a fetch produced no response: our header, else a ``warc-fields`` metadata field."""
         found = self.warc_headers.get(H_ERROR, "")

@@ -92,22 +92,13 @@ class BatchResult:
     damaged: int = 0
 
 
-def _warc_time(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def fetch_row(rec: ArchivedRecord, key: str, run_id: str) -> dict:
     return {
         "archive_path": key, "archive_offset": rec.offset, "archive_length": rec.length,
         "run_id": run_id, "spider": rec.warc_headers.get(H_SPIDER) or None, "url": rec.url,
         "method": rec.warc_headers.get(H_METHOD) or ("GET" if rec.rec_type == "response" else None),
         "status": rec.status, "error": rec.error or None, "page_kind": None,
-        "fetched_at": _warc_time(rec.date), "content_type": rec.header("Content-Type"),
+        "fetched_at": rec.fetched_at, "content_type": rec.header("Content-Type"),
         "content_length": len(rec.body) if rec.rec_type == "response" else None,
         "content_sha1": rec.warc_headers.get("WARC-Payload-Digest"), "items": None,
     }
@@ -116,7 +107,7 @@ def fetch_row(rec: ArchivedRecord, key: str, run_id: str) -> dict:
 def doc_row(d: Document, rec: ArchivedRecord, key: str) -> dict:
     row = {
         "doc_id": d.doc_id, "source": d.source, "kind": d.kind, "url": d.url, "title": d.title,
-        "text": d.text, "published_at": d.published_at, "fetched_at": _warc_time(rec.date),
+        "text": d.text, "published_at": d.published_at, "fetched_at": rec.fetched_at,
         "extractor": d.extractor, "encoding": d.encoding, "encoding_evidence": d.encoding_evidence,
         "archive_path": key, "archive_offset": rec.offset,
     }
@@ -224,7 +215,7 @@ def process_record(rec: ArchivedRecord, key: str, run_id: str, seconds: float | 
                 docs.append(doc_row(d, rec, key))
             rows = ex.rows
             if rows:
-                fill = {"archive_path": key, "archive_offset": rec.offset, "fetched_at": _warc_time(rec.date)}
+                fill = {"archive_path": key, "archive_offset": rec.offset, "fetched_at": rec.fetched_at}
                 rows = [(t, {**fill, **r}) if t in _ROW_FILL_TABLES else (t, r) for t, r in rows]
             return ex.page_kind, docs, rejects, rows, primary_items(ex)
     except RecordTimeout:

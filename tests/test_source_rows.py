@@ -57,3 +57,29 @@ def test_times_in_many_formats():
 
 def test_counts():
     assert parse_int("1.2万") == 12000 and parse_int("356") == 356 and parse_int(7) == 7 and parse_int("") is None
+
+
+def test_parsers_read_no_clock():
+    """A relative time is read against the fetch time handed in, never the wall clock: the same
+    stored page gives the same rows on every build."""
+    assert parse_time("5分钟前") is None and parse_time("昨天 08:30") is None
+    fetched = datetime(2026, 11, 21, 16, 30, tzinfo=timezone.utc)  # 00:30 on the 22nd in China
+    assert parse_time("昨天 08:30", fetched).isoformat() == "2026-11-21T08:30:00+08:00"
+
+
+def test_every_source_hands_its_page_kind_and_fetch_time_to_the_parser():
+    from lendcorpus.archive import ArchivedRecord
+    from lendcorpus.pipelines.extract.model import PageKind, ParseContext
+    from lendcorpus.pipelines.extract.sources import parsers
+
+    seen = {}
+    for host, parse in parsers().items():
+        url = f"https://{host}/nothing-here"
+        assert parse.page_kind(url) in set(PageKind)
+        rec = ArchivedRecord(path=None, offset=0, length=0, rec_type="response", url=url,
+                             date="2026-11-21T16:30:00Z", status=200, headers=[], body=b"{")
+        # the context handed in wins over what the parser would work out itself
+        ex = parse(rec, ParseContext(PageKind.OTHER, None))
+        assert ex.page_kind == PageKind.OTHER
+        seen[host] = parse(rec).page_kind
+    assert len(seen) >= 4

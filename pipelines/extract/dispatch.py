@@ -8,11 +8,11 @@ from urllib.parse import urlsplit
 from lendcorpus.archive import H_BLOCKED, H_KIND, ArchivedRecord
 from lendcorpus.siterules import SiteRules, rules_for_url, url_hash
 from lendcorpus.pipelines.extract.generic import extract_generic_page, extractor_version
-from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, Reject
 from lendcorpus.pipelines.extract.rules import extract_with_rules
-from lendcorpus.pipelines.extract.sources import parser_for
+from lendcorpus.pipelines.extract.sources import context_for, parser_for
 
-NAVIGATION = frozenset({"list", "sitemap", "robots"})
+NAVIGATION = frozenset({PageKind.LIST, PageKind.SITEMAP, PageKind.ROBOTS})
 #: Generic extraction on pages nobody described yields menus and stubs; below this it is a reject.
 GENERIC_MIN_CHARS = 80
 #: More replacement characters than this share of the text means the bytes were not text.
@@ -30,15 +30,16 @@ def _looks_html(ctype: str, body: bytes) -> bool:
 
 
 def page_kind(rec: ArchivedRecord, site: SiteRules | None) -> str:
+    """The kind the crawl wrote beside the record, else robots.txt, else the site's rules."""
     kind = rec.warc_headers.get(H_KIND, "")
     if kind:
         return kind
     path = urlsplit(rec.url).path
     if path == "/robots.txt":
-        return "robots"
+        return PageKind.ROBOTS
     if site is not None:
-        return site.page_kind(rec.url) or "other"
-    return "other"
+        return site.page_kind(rec.url) or PageKind.OTHER
+    return PageKind.OTHER
 
 
 def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = None) -> Extraction:
@@ -58,9 +59,9 @@ def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = Non
         return Extraction(kind)
     source_parser = parser_for(rec.url)
     if source_parser is not None:
-        return source_parser(rec)
+        return source_parser(rec, context_for(rec, source_parser.page_kind))
     ctype = (rec.header("Content-Type") or "").lower()
-    if site is not None and kind != "article":
+    if site is not None and kind != PageKind.ARTICLE:
         return Extraction(kind)  # a page of a described site that is not an article: navigation
     if not rec.body.strip():
         return Extraction(kind, rejects=[Reject("extract", "empty_body")])
@@ -108,4 +109,4 @@ def extract_record(rec: ArchivedRecord, rules: dict[str, SiteRules] | None = Non
         encoding=decoded.encoding,
         encoding_evidence=decoded.evidence,
     )
-    return Extraction("article" if site is None else kind, documents=[doc])
+    return Extraction(PageKind.ARTICLE if site is None else kind, documents=[doc])

@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
+
+
+class PageKind(StrEnum):
+    """What a fetched page is, decided once per record (stored in ``fetches.page_kind``)."""
+
+    ARTICLE = "article"
+    LIST = "list"  # a list of complaints or articles
+    SITEMAP = "sitemap"
+    ROBOTS = "robots"
+    API = "api"  # a JSON answer listing complaints or letters
+    COMPLAINT = "complaint"  # one complaint or letter
+    THREAD = "thread"  # a forum thread page
+    FORUM_LIST = "forum_list"  # a forum's thread list
+    OTHER = "other"
+
+
+@dataclass(frozen=True)
+class ParseContext:
+    """What a source parser may know besides the stored response, handed in by the dispatcher so
+    parsers stay pure: the page kind (from the source's ``page_kind(url)``) and the fetch time
+    (relative dates such as 昨天 or 5分钟前 are read against it; there is no wall clock)."""
+
+    page_kind: PageKind
+    fetched_at: datetime | None
 
 
 @dataclass
@@ -36,7 +61,7 @@ ROW_TABLES = ("complaints", "complaint_events", "forum_threads", "forum_posts", 
 
 @dataclass
 class Extraction:
-    page_kind: str  # article, list, sitemap, robots, api, complaint, thread, other
+    page_kind: str  # a PageKind (a str); spiders' own kinds from WARC headers pass through as text
     documents: list[Document] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     #: (table, row) pairs for ROW_TABLES; archive_path/archive_offset/fetched_at are filled in by
@@ -50,8 +75,8 @@ class Extraction:
 
 
 #: which rows count as a page's yield, per page kind (stored in fetches.items; the drift alarms read it)
-PRIMARY_TABLE = {"thread": "forum_posts", "forum_list": "forum_threads", "api": "complaints",
-                 "complaint": "complaints", "list": "complaints"}
+PRIMARY_TABLE = {PageKind.THREAD: "forum_posts", PageKind.FORUM_LIST: "forum_threads", PageKind.API: "complaints",
+                 PageKind.COMPLAINT: "complaints", PageKind.LIST: "complaints"}
 
 
 def primary_items(ex: Extraction) -> int:

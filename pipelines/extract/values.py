@@ -33,7 +33,10 @@ _RELATIVE_RE = re.compile(r"(\d+)\s*(秒|分钟|分鐘|小时|小時|天)前")
 
 def parse_time(value, now: datetime | None = None) -> datetime | None:
     """A timezone-aware datetime from unix seconds or milliseconds, ISO text, Chinese layouts
-    (``2024年5月17日 09:32``), ``今天 09:32``/``昨天`` and ``5分钟前`` (relative to ``now``)."""
+    (``2024年5月17日 09:32``), ``今天 09:32``/``昨天`` and ``5分钟前`` (relative to ``now``).
+
+    No wall clock: parsers pass the fetch time as ``now``; without it a relative time is None
+    (the same stored page must always give the same rows)."""
     if value is None or value == "":
         return None
     if isinstance(value, (int, float)) or (isinstance(value, str) and value.strip().isdigit()):
@@ -44,9 +47,10 @@ def parse_time(value, now: datetime | None = None) -> datetime | None:
             return None
         return datetime.fromtimestamp(n, timezone.utc)
     text = str(value).strip()
-    now = now or datetime.now(CHINA)
     m = _RELATIVE_RE.search(text)
     if m:
+        if now is None:
+            return None
         n = int(m.group(1))
         unit = m.group(2)
         delta = {"秒": timedelta(seconds=n), "天": timedelta(days=n)}.get(unit)
@@ -55,6 +59,9 @@ def parse_time(value, now: datetime | None = None) -> datetime | None:
         return now - delta
     for word, days in (("今天", 0), ("昨天", 1), ("前天", 2)):
         if text.startswith(word):
+            if now is None:
+                return None
+            now = now.astimezone(CHINA)
             hm = re.search(r"(\d{1,2}):(\d{2})", text)
             day = (now - timedelta(days=days)).date()
             h, mi = (int(hm.group(1)), int(hm.group(2))) if hm else (0, 0)

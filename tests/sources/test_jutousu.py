@@ -25,6 +25,7 @@ from selectolax.lexbor import LexborHTMLParser
 from lendcorpus.archive import H_BLOCKED, ArchivedRecord
 from lendcorpus.crawler.replay.server import ReplayProcess
 from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus.pipelines.extract.dates import CHINA
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.sources import jutousu as jt
 from lendcorpus.pipelines.extract.sources import parser_for
@@ -191,7 +192,7 @@ def test_post_times_in_the_forms_the_site_shows(shown, in_row, published):
     ex = jt.parse(record(POST + "?postKey=x", json.dumps({"post": post}).encode()))
     row = ex.rows[0][1]
     assert (row["created_at"].isoformat() if row["created_at"] else None) == in_row
-    assert ex.documents[0].published_at.astimezone(jt.CHINA).isoformat() == published
+    assert ex.documents[0].published_at.astimezone(CHINA).isoformat() == published
 
 
 def test_every_fixture_complaint_time_form_parses():
@@ -519,6 +520,6 @@ def test_since_skips_older_complaints(replay, tmp_path):
     job = tmp_path / "home" / "archive" / "jutousu" / "since"
     run_cli("crawl", "jutousu", "--replay", replay.address, "--job", str(job), "--since", "2024-06-20",
             "-a", "merchants=9001", *FAST, *NO_BACKOFF, env=env)
-    cutoff = datetime(2024, 6, 20, tzinfo=jt.CHINA).timestamp()
+    cutoff = datetime(2024, 6, 20, tzinfo=CHINA).timestamp()
     want = {str(i) for i in DATA["merchant"]["9001"] + DATA["search"]["催收"] if BY_ID[str(i)]["ctime"] >= cutoff}
     assert want and {r.url.rsplit("/", 1)[1] for r in archived(job) if "/tousu/show/id/" in r.url} == want

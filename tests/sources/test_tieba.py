@@ -77,8 +77,8 @@ def thread_by(pred) -> dict:
 
 def test_host_is_claimed_and_page_types():
     assert parser_for("https://tieba.baidu.com/p/1?pn=2") is tieba.parse
-    assert tieba.page_type("https://tieba.baidu.com/f?kw=x&pn=0") == "list"
-    assert tieba.page_type("https://tieba.baidu.com/p/123") == "thread"
+    assert tieba.page_kind("https://tieba.baidu.com/f?kw=x&pn=0") == "forum_list"
+    assert tieba.page_kind("https://tieba.baidu.com/p/123") == "thread"
     assert tieba.parse(record("/robots.txt", b"User-agent: *")).page_kind == "other"
 
 

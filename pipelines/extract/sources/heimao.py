@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
+from lendcorpus.pipelines.extract.sources import source_parser
 from lendcorpus.pipelines.extract.values import parse_amount, parse_int, parse_time
 
 HOSTS = ("tousu.sina.com.cn",)
@@ -103,49 +104,50 @@ def map_status(raw: object) -> tuple[str | None, str]:
     return text, STATUS_TEXTS.get(text, "unknown")
 
 
-def parse(record: ArchivedRecord) -> Extraction:
+def page_kind(url: str) -> PageKind:
+    path = urlsplit(url).path
+    return PageKind.API if path in LIST_PATHS else PageKind.COMPLAINT if _DETAIL_RE.match(path) else PageKind.OTHER
+
+
+@source_parser(page_kind)
+def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
     """One archived response of tousu.sina.com.cn → rows, documents and rejects; never raises."""
-    path = urlsplit(record.url).path
-    kind = "api" if path in LIST_PATHS else "complaint" if _DETAIL_RE.match(path) else "other"
-    try:
-        if kind == "api":
-            return parse_list(record, LIST_PATHS[path])
-        if kind == "complaint":
-            return parse_complaint(record)
-    except Exception as exc:  # a parser bug must cost one page, not the build
-        return Extraction(kind, rejects=[Reject("source", "parser_error", f"{type(exc).__name__}: {exc}"[:200])])
-    return Extraction(kind)
+    if ctx.page_kind == PageKind.API:
+        return parse_list(record, LIST_PATHS[urlsplit(record.url).path])
+    if ctx.page_kind == PageKind.COMPLAINT:
+        return parse_complaint(record, ctx.fetched_at)
+    return Extraction(ctx.page_kind)
 
 
 # -- lists ---------------------------------------------------------------------------------------
 
-def _reject(kind: str, reason: str, detail: str = "") -> Extraction:
+def _reject(kind: PageKind, reason: str, detail: str = "") -> Extraction:
     return Extraction(kind, rejects=[Reject("source", reason, detail[:300])])
 
 
 def parse_list(record: ArchivedRecord, list_key: str) -> Extraction:
     body = record.body
     if not body.strip():
-        return _reject("api", "empty_body")
+        return _reject(PageKind.API, "empty_body")
     if body.lstrip()[:1] == b"<":
-        return _reject("api", "html_not_json", (record.header("Content-Type") or "")[:80])
+        return _reject(PageKind.API, "html_not_json", (record.header("Content-Type") or "")[:80])
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        return _reject("api", "malformed_json", str(exc)[:200])
+        return _reject(PageKind.API, "malformed_json", str(exc)[:200])
     result = doc.get("result") if isinstance(doc, dict) else None
     status = result.get("status") if isinstance(result, dict) else None
     if not isinstance(status, dict) or "code" not in status:
         keys = ",".join(sorted(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
-        return _reject("api", "unexpected_envelope", f"top-level keys: {keys}")
+        return _reject(PageKind.API, "unexpected_envelope", f"top-level keys: {keys}")
     code = str(status.get("code"))
     if code != "0":
-        return _reject("api", f"heimao_{code}", str(status.get("msg") or "")[:200])
+        return _reject(PageKind.API, f"heimao_{code}", str(status.get("msg") or "")[:200])
     data = result.get("data")
     items = data.get(list_key, data.get("lists")) if isinstance(data, dict) else None
     if not isinstance(items, list):
-        return _reject("api", "unexpected_envelope", f"result.data has no {list_key} list")
-    ex = Extraction("api")
+        return _reject(PageKind.API, "unexpected_envelope", f"result.data has no {list_key} list")
+    ex = Extraction(PageKind.API)
     for i, item in enumerate(items):
         row = _list_row(item)
         if isinstance(row, str):
@@ -227,19 +229,19 @@ def _field_value(li: Node | None) -> str | None:
     return value or None
 
 
-def parse_complaint(record: ArchivedRecord) -> Extraction:
+def parse_complaint(record: ArchivedRecord, fetched_at: datetime | None = None) -> Extraction:
     html = record.body.decode("utf-8", "replace")
     tree = HTMLParser(html)
     question = tree.css_first(SELECTORS["question"])
     if question is None:
         if "页面不存在" in html:
-            return _reject("complaint", "page_not_found", "no valid sld, or the complaint was removed")
+            return _reject(PageKind.COMPLAINT, "page_not_found", "no valid sld, or the complaint was removed")
         if any(m in html[:20000] for m in _CAPTCHA_MARKERS):
-            return _reject("complaint", "captcha")
+            return _reject(PageKind.COMPLAINT, "captcha")
         if not html.strip():
-            return _reject("complaint", "empty_body")
-        return _reject("complaint", "missing_field", SELECTORS["question"])
-    ex = Extraction("complaint")
+            return _reject(PageKind.COMPLAINT, "empty_body")
+        return _reject(PageKind.COMPLAINT, "missing_field", SELECTORS["question"])
+    ex = Extraction(PageKind.COMPLAINT)
     fields = _fields(question)
     url_sn = _DETAIL_RE.match(urlsplit(record.url).path).group(1)
     sn = _field_value(fields.get("投诉编号")) or url_sn
@@ -255,7 +257,7 @@ def parse_complaint(record: ArchivedRecord) -> Extraction:
             company_id = (parse_qs(urlsplit(href).query).get("couid") or [None])[0]
     status_raw, status = map_status(_field_value(fields.get("投诉进度")))
     cost = _field_value(fields.get("涉诉金额"))
-    now = parse_time(record.date) if record.date else None
+    now = fetched_at
     events = _events(tree, now)
     row = {
         "complaint_id": cid,

@@ -18,8 +18,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.pipelines.extract.dates import CHINA
-from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
+from lendcorpus.pipelines.extract.sources import source_parser
 from lendcorpus.pipelines.extract.values import parse_time
 
 HOSTS = ("ts.21cn.com",)
@@ -117,15 +117,6 @@ def detail_url(native_id: str) -> str:
     return f"{BASE}/tousu/show/id/{native_id}"
 
 
-def _fetched(record: ArchivedRecord) -> datetime | None:
-    if not record.date:
-        return None
-    try:
-        return datetime.fromisoformat(record.date.replace("Z", "+00:00")).astimezone(CHINA)
-    except ValueError:
-        return None
-
-
 def _native(value) -> str | None:
     text = str(value).strip() if value is not None else ""
     return text if text.isdigit() else None
@@ -144,7 +135,7 @@ def _base_row(native: str) -> dict:
 
 
 def _list(record: ArchivedRecord, kind: str, company_id: str | None) -> Extraction:
-    ex = Extraction("list")
+    ex = Extraction(PageKind.LIST)
     try:
         data = read_json(record.body, "postList")
     except BadAnswer as bad:
@@ -175,7 +166,7 @@ def _list(record: ArchivedRecord, kind: str, company_id: str | None) -> Extracti
 
 
 def _detail(record: ArchivedRecord) -> Extraction:
-    ex = Extraction("complaint")
+    ex = Extraction(PageKind.COMPLAINT)
     if is_login_wall(record.body):
         ex.rejects.append(Reject("source", "login_wall"))
     elif post_key(record.body) is None:
@@ -183,8 +174,8 @@ def _detail(record: ArchivedRecord) -> Extraction:
     return ex
 
 
-def _post(record: ArchivedRecord) -> Extraction:
-    ex = Extraction("api")
+def _post(record: ArchivedRecord, fetched: datetime | None = None) -> Extraction:
+    ex = Extraction(PageKind.API)
     try:
         data = read_json(record.body, "post")
     except BadAnswer as bad:
@@ -198,7 +189,6 @@ def _post(record: ArchivedRecord) -> Extraction:
     if native is None:
         ex.rejects.append(Reject("source", "missing_field", "post.id"))
         return ex
-    fetched = _fetched(record)
     shown = post.get("ctimeStr")
     when = parse_time(shown, now=fetched) if shown else None
     labels = post.get("problemLabelList") or []
@@ -228,22 +218,28 @@ def _post(record: ArchivedRecord) -> Extraction:
     return ex
 
 
-def parse(record: ArchivedRecord) -> Extraction:
-    """Rows, documents and rejects of one ts.21cn.com response; never raises."""
-    try:
-        path = urlsplit(record.url).path
-        if path == SEARCH_PATH:
-            return _list(record, "search", None)
-        m = _MERCHANT_RE.match(path)
-        if m:
-            return _list(record, "merchant", m.group(1))
-        if path == POST_PATH:
-            return _post(record)
-        if _DETAIL_RE.match(path):
-            return _detail(record)
-        if is_login_wall(record.body):
-            return Extraction("other", rejects=[Reject("source", "login_wall")])
-        return Extraction("other")
-    except Exception as exc:  # a parser bug must become a reject, never a failed build
-        return Extraction("other", rejects=[Reject("source", "parser_error", type(exc).__name__)])
+def page_kind(url: str) -> PageKind:
+    path = urlsplit(url).path
+    if path == SEARCH_PATH or _MERCHANT_RE.match(path):
+        return PageKind.LIST
+    if path == POST_PATH:
+        return PageKind.API
+    if _DETAIL_RE.match(path):
+        return PageKind.COMPLAINT
+    return PageKind.OTHER
 
+
+@source_parser(page_kind)
+def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
+    """Rows, documents and rejects of one ts.21cn.com response; never raises."""
+    path = urlsplit(record.url).path
+    if ctx.page_kind == PageKind.LIST:
+        m = _MERCHANT_RE.match(path)
+        return _list(record, "merchant", m.group(1)) if m else _list(record, "search", None)
+    if ctx.page_kind == PageKind.API:
+        return _post(record, ctx.fetched_at)
+    if ctx.page_kind == PageKind.COMPLAINT:
+        return _detail(record)
+    if is_login_wall(record.body):
+        return Extraction(ctx.page_kind, rejects=[Reject("source", "login_wall")])
+    return Extraction(ctx.page_kind)

@@ -29,7 +29,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
+from lendcorpus.pipelines.extract.sources import source_parser
 from lendcorpus.pipelines.extract.values import parse_time
 
 HOSTS = ("liuyan.people.com.cn",)
@@ -133,7 +134,7 @@ def _base_row(tid: str, item: dict) -> dict:
     }
 
 
-def _payload(rec: ArchivedRecord, kind: str) -> tuple[dict | None, Extraction]:
+def _payload(rec: ArchivedRecord, kind: PageKind) -> tuple[dict | None, Extraction]:
     out = Extraction(kind)
     payload, problem = read_json(rec.body, rec.header("Content-Type"))
     if problem is None:
@@ -154,7 +155,7 @@ def list_items(payload: dict) -> list | None:
 
 
 def _parse_search(rec: ArchivedRecord) -> Extraction:
-    payload, out = _payload(rec, "api")
+    payload, out = _payload(rec, PageKind.API)
     if payload is None:
         return out
     items = list_items(payload)
@@ -177,7 +178,7 @@ def _parse_search(rec: ArchivedRecord) -> Extraction:
 
 
 def _parse_content(rec: ArchivedRecord) -> Extraction:
-    payload, out = _payload(rec, "complaint")
+    payload, out = _payload(rec, PageKind.COMPLAINT)
     if payload is None:
         return out
     data = payload.get("resultData")
@@ -224,15 +225,20 @@ def _parse_content(rec: ArchivedRecord) -> Extraction:
     return out
 
 
-def parse(record: ArchivedRecord) -> Extraction:
+def page_kind(url: str) -> PageKind:
+    path = urlsplit(url).path
+    if path in (SEARCH_PATH, LIST_PATH):
+        return PageKind.API
+    if path == CONTENT_PATH:
+        return PageKind.COMPLAINT
+    return PageKind.OTHER
+
+
+@source_parser(page_kind)
+def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
     """One archived 领导留言板 response → rows, a letter Document, or rejects with reasons."""
-    path = urlsplit(record.url).path
-    try:
-        if path in (SEARCH_PATH, LIST_PATH):
-            return _parse_search(record)
-        if path == CONTENT_PATH:
-            return _parse_content(record)
-    except Exception as exc:  # a shape nobody foresaw must become a reject, never stop a build
-        kind = "api" if path in (SEARCH_PATH, LIST_PATH) else "complaint"
-        return Extraction(kind, rejects=[Reject("source", "parser_error", f"{type(exc).__name__}: {exc}"[:200])])
-    return Extraction("other")
+    if ctx.page_kind == PageKind.API:
+        return _parse_search(record)
+    if ctx.page_kind == PageKind.COMPLAINT:
+        return _parse_content(record)
+    return Extraction(ctx.page_kind)

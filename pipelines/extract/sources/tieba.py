@@ -31,7 +31,8 @@ from urllib.parse import parse_qs, urlsplit
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.pipelines.extract.model import Document, Extraction, Reject
+from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
+from lendcorpus.pipelines.extract.sources import source_parser
 
 HOSTS = ("tieba.baidu.com",)
 SOURCE = "tieba"
@@ -59,14 +60,14 @@ LIST_STEP = 50
 
 # -- page classification ---------------------------------------------------------------------
 
-def page_type(url: str) -> str:
-    """'list' for /f, 'thread' for /p/<tid>, else 'other'."""
+def page_kind(url: str) -> PageKind:
+    """A forum's thread list for /f, a thread page for /p/<tid>, else other."""
     path = urlsplit(url).path
     if path == "/f":
-        return "list"
+        return PageKind.FORUM_LIST
     if _THREAD_PATH_RE.match(path):
-        return "thread"
-    return "other"
+        return PageKind.THREAD
+    return PageKind.OTHER
 
 
 def block_reason(url: str, body: bytes) -> str | None:
@@ -76,12 +77,12 @@ def block_reason(url: str, body: bytes) -> str | None:
     a deleted thread's page, an empty forum and a full-size page in a layout we do not know are
     not (the last yields nothing and trips the drift alarms instead).
     """
-    kind = page_type(url)
-    if kind == "other":
+    kind = page_kind(url)
+    if kind == PageKind.OTHER:
         return None
     if any(m in body[:20000] for m in _BLOCK_MARKERS):
         return "block_page"
-    if kind == "list":
+    if kind == PageKind.FORUM_LIST:
         if b'id="frslistcontent"' in body or b"j_thread_list" in body or b'id="thread_list"' in body:
             return None  # a list: PC or mobile layout
     elif b"l_post" in body or any(m.encode() in body for m in _DELETED_MARKERS):
@@ -179,7 +180,7 @@ def decode(body: bytes, content_type: str | None = None) -> str:
 def _forum_name(tree: HTMLParser, url: str) -> str | None:
     node = tree.css_first("a.card_title_fname")
     name = node.text(strip=True) if node is not None else ""
-    if not name and page_type(url) == "list":
+    if not name and page_kind(url) == PageKind.FORUM_LIST:
         kw = parse_qs(urlsplit(url).query).get("kw", [""])[0].strip()
         name = f"{kw}吧" if kw else ""
     return name or None
@@ -435,38 +436,23 @@ def read_thread(html: str, url: str) -> ThreadPage:
 
 # -- the build's entry point -----------------------------------------------------------------
 
-def _fetched_at(record: ArchivedRecord) -> datetime | None:
-    try:
-        return datetime.fromisoformat(record.date.replace("Z", "+00:00")) if record.date else None
-    except ValueError:
-        return None
-
-
 def thread_url(tid: str) -> str:
     return f"{BASE}/p/{tid}"
 
 
-def parse(record: ArchivedRecord) -> Extraction:
+@source_parser(page_kind)
+def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
     """One stored tieba response → rows, documents and rejects. Never raises on bad input."""
-    kind = page_type(record.url)
-    if kind == "other":
-        return Extraction("other")
-    page_kind = "forum_list" if kind == "list" else "thread"
-    try:
-        return _parse(record, kind, page_kind)
-    except Exception as exc:  # a parser bug must become a visible reject, not a failed build
-        return Extraction(page_kind, rejects=[Reject("source", "parser_error", f"{type(exc).__name__}: {exc}"[:200])])
-
-
-def _parse(record: ArchivedRecord, kind: str, page_kind: str) -> Extraction:
-    ex = Extraction(page_kind)
+    ex = Extraction(ctx.page_kind)
+    if ctx.page_kind == PageKind.OTHER:
+        return ex
     blocked = block_reason(record.url, record.body)
     if blocked:
         ex.rejects.append(Reject("source", blocked, f"{len(record.body)} bytes"))
         return ex
     html = decode(record.body, record.header("Content-Type"))
-    if kind == "list":
-        page = read_list(html, record.url, _fetched_at(record))
+    if ctx.page_kind == PageKind.FORUM_LIST:
+        page = read_list(html, record.url, ctx.fetched_at)
         ex.rejects.extend(page.rejects)
         for i in range(page.ads):
             ex.add("forum_ads", {"ad_id": f"{SOURCE}:ad:{record.url}#{i}", "platform": SOURCE, "thread_id": None,
