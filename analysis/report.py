@@ -156,12 +156,12 @@ def collect(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[tuple]], dic
         "practice_complaints_total": "SELECT count(*) FROM complaints WHERE narrative IS NOT NULL",
         "practice_documents": """
             WITH r AS (SELECT t.doc_id, t.practices, coalesce(m.cluster_id, t.doc_id) AS voice
-                       FROM document_tags t LEFT JOIN dedup_members m USING (doc_id) WHERE t.relevant)
+                       FROM document_tags t LEFT JOIN dedup_members m USING (doc_id) WHERE {relevant})
             SELECT practice, count(DISTINCT voice) FROM (SELECT unnest(practices) AS practice, voice FROM r)
             GROUP BY 1""",
         "practice_documents_total": """
             SELECT count(DISTINCT coalesce(m.cluster_id, t.doc_id))
-            FROM document_tags t LEFT JOIN dedup_members m USING (doc_id) WHERE t.relevant""",
+            FROM document_tags t LEFT JOIN dedup_members m USING (doc_id) WHERE {relevant}""",
         "sources": "SELECT source, kind, count(*) FROM documents GROUP BY ALL ORDER BY 3 DESC, 1, 2",
         "dedup": """
             SELECT d.source, count(*) AS documents, count(DISTINCT m.cluster_id) AS clusters,
@@ -211,14 +211,16 @@ def collect(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, list[tuple]], dic
                        row_number() OVER (PARTITION BY dp.practice ORDER BY (d.kind = 'complaint') DESC,
                                           t.relevance DESC, dp.doc_id, dp.start_pos) AS rk
                 FROM document_practices dp JOIN document_tags t USING (doc_id) JOIN documents d USING (doc_id)
-                WHERE t.relevant)
+                WHERE {relevant})
             SELECT practice, doc_id, kind, start_pos, end_pos, body FROM ranked WHERE rk = 1 ORDER BY practice""",
         "totals": """
             SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM complaints),
                    (SELECT count(*) FROM rejects)""",
         "clusters_total": "SELECT count(*) FROM dedup_clusters",
     }
-    data = {key: _rows(con, sql, notices) for key, sql in q.items()}
+    from lendcorpus.pipelines.tag.relevance import relevant_sql
+
+    data = {key: _rows(con, sql.replace("{relevant}", relevant_sql("t")), notices) for key, sql in q.items()}
     docs, complaints, rejects = (data.pop("totals") or [(0, 0, 0)])[0]
     clusters = (data.pop("clusters_total") or [(0,)])[0][0]
     totals = {"documents": docs, "complaints": complaints, "dedup clusters": clusters, "rejects": rejects}

@@ -2,8 +2,9 @@
 
 Used by ``scrapy crawl NAME`` from the checkout (scrapy.cfg points here) and by
 ``lendcorpus crawl``. Every lendcorpus setting starts with ``LENDCORPUS_`` and is listed in
-docs/configuration.md; override any of them with ``-s NAME=VALUE`` or the environment variable
-of the same name (read once, here).
+docs/configuration.md. Every one can be set, in increasing priority, in the settings file
+(``lendcorpus.toml``), by the environment variable of the same name (both applied once, at the end
+of this module, by lendcorpus.config) and by ``-s NAME=VALUE`` on the command line.
 """
 
 import os
@@ -15,7 +16,7 @@ SPIDER_MODULES = ["lendcorpus.crawler.spiders"]
 NEWSPIDER_MODULE = "lendcorpus.crawler.spiders"
 
 # An honest User-Agent: who we are and where to complain.
-LENDCORPUS_CONTACT_URL = os.environ.get("LENDCORPUS_CONTACT_URL", "https://github.com/lendcorpus/lendcorpus")
+LENDCORPUS_CONTACT_URL = "https://github.com/lendcorpus/lendcorpus"
 USER_AGENT = f"lendcorpus/{__version__} (research crawler; +{LENDCORPUS_CONTACT_URL})"
 
 ROBOTSTXT_OBEY = True
@@ -54,23 +55,23 @@ SPIDERMON_PERIODIC_MONITORS = {"lendcorpus.crawler.monitors.DriftMonitorSuite": 
 REQUEST_FINGERPRINTER_CLASS = "lendcorpus.crawler.fingerprint.StableFingerprinter"
 
 # lendcorpus settings (docs/configuration.md)
-LENDCORPUS_ARCHIVE_DIR = os.environ.get("LENDCORPUS_ARCHIVE_DIR", "")  # default: <data home>/archive
-LENDCORPUS_JOB_DIR = os.environ.get("LENDCORPUS_JOB_DIR", "")  # one run's folder; reuse it to resume
+LENDCORPUS_ARCHIVE_DIR = ""  # default: <data home>/archive
+LENDCORPUS_JOB_DIR = ""  # one run's folder; reuse it to resume
 LENDCORPUS_WARC_MAX_BYTES = 100 * 2**20
-LENDCORPUS_WORKER_ID = os.environ.get("LENDCORPUS_WORKER_ID", "w0")
-LENDCORPUS_REPLAY = os.environ.get("LENDCORPUS_REPLAY", "")  # "127.0.0.1:PORT" routes every host there
+LENDCORPUS_WORKER_ID = "w0"
+LENDCORPUS_REPLAY = ""  # "127.0.0.1:PORT" routes every host there
 LENDCORPUS_PROGRESS_INTERVAL = 10.0
 # Query parameters that change on every request (signatures, timestamps): left out of request
 # fingerprints so resume and the duplicate filter recognise the same request.
 LENDCORPUS_VOLATILE_PARAMS = ["ts", "rs", "signature", "_", "sld"]
 
-LENDCORPUS_STATE_DIR = os.environ.get("LENDCORPUS_STATE_DIR", "")  # default: <data home>/state
+LENDCORPUS_STATE_DIR = ""  # default: <data home>/state
 # Where spiders keep high-water marks: empty = the JSON file under LENDCORPUS_STATE_DIR; a class
 # path with from_crawler/load/save otherwise (distributed crawls use the Redis store).
 LENDCORPUS_STATE_STORE = ""
 # 黑猫投诉's keyword search and company lists need a logged-in session: the Cookie header of the
 # user's own browser session (docs/sources/heimao.md). Never logged; stripped from the archive.
-LENDCORPUS_HEIMAO_COOKIE = os.environ.get("LENDCORPUS_HEIMAO_COOKIE", "")
+LENDCORPUS_HEIMAO_COOKIE = ""
 # Drift alarms (docs/sources/drift.md): judge a page kind once it has this many pages; check every
 # N responses (and every 60 s, and at close); a block-page share above this is an alarm too.
 # LENDCORPUS_DRIFT_EXPECT = {"tieba": {"thread": {"min_mean": 1, "max_empty_share": 0.2}}} overrides.
@@ -80,10 +81,16 @@ LENDCORPUS_DRIFT_MAX_BLOCK_SHARE = 0.5
 LENDCORPUS_DRIFT_EXPECT: dict = {}
 LENDCORPUS_BLOCK_RETRIES = 3
 LENDCORPUS_BLOCK_MAX_DELAY = 300.0
+# Archive write failures in a row (a full disk) before the spider closes with archive_unwritable.
+LENDCORPUS_ARCHIVE_MAX_FAILURES = 3
+LENDCORPUS_ARCHIVE_ENABLED = True  # benchmarks only: False keeps nothing
+# Platform constants the sites have changed before; empty = the spider's built-in value.
+LENDCORPUS_HEIMAO_SALT = ""
+LENDCORPUS_LIUYAN_APP_CODE = ""
 
 # Distributed crawling (docs/distributed.md). Empty URL = single machine, no Redis needed;
 # `lendcorpus crawl --redis URL` (or this setting/env) makes the crawl a worker of a shared frontier.
-LENDCORPUS_REDIS_URL = os.environ.get("LENDCORPUS_REDIS_URL", "")
+LENDCORPUS_REDIS_URL = ""
 LENDCORPUS_REDIS_PREFIX = "lendcorpus"  # every key is <prefix>:<spider>:...
 LENDCORPUS_REDIS_HEARTBEAT = 5.0  # seconds between a worker's heartbeats / counter reports / reaps
 LENDCORPUS_REDIS_WORKER_TTL = 30.0  # a worker silent this long is dead: its in-flight requests are requeued
@@ -97,6 +104,7 @@ LENDCORPUS_REDIS_SHARE_ROBOTS = True  # fetch robots.txt once per crawl, not onc
 # Bloom duplicate filter: sized for this many URLs at this false-positive rate (3.4 MiB/million at 1e-6).
 LENDCORPUS_BLOOM_CAPACITY = 10_000_000
 LENDCORPUS_BLOOM_ERROR_RATE = 1e-6
+LENDCORPUS_REDIS_SEED = False  # set by `lendcorpus seed`: this process only fills the frontier
 
 LOG_LEVEL = os.environ.get("LENDCORPUS_LOG_LEVEL", "INFO")
 TELNETCONSOLE_ENABLED = False
@@ -106,3 +114,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 # Development runs can replay from Scrapy's HTTP cache: -s HTTPCACHE_ENABLED=1
 HTTPCACHE_ENABLED = False
 HTTPCACHE_DIR = "httpcache"
+
+# The settings file, then the environment, over every default above (lendcorpus.config): once,
+# here, so every spider and component reads one Settings object; `-s NAME=VALUE` still wins.
+from lendcorpus.config import CORE_DEFAULTS as _CORE_DEFAULTS, resolve as _resolve  # noqa: E402
+
+globals().update(_resolve({_k: _v for _k, _v in dict(globals()).items() if _k.startswith("LENDCORPUS_")},
+                          known=set(_CORE_DEFAULTS)))
+USER_AGENT = f"lendcorpus/{__version__} (research crawler; +{LENDCORPUS_CONTACT_URL})"

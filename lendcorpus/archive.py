@@ -34,6 +34,9 @@ from warcio.bufferedreaders import BufferedReader
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.exceptions import ArchiveLoadFailed
 
+from lendcorpus.config import CORE_DEFAULTS
+from lendcorpus.config import get as config_get
+
 H_FINGERPRINT = "X-Lendcorpus-Fingerprint"
 H_SPIDER = "X-Lendcorpus-Spider"
 H_RUN = "X-Lendcorpus-Run"
@@ -267,7 +270,12 @@ def _split_target(url: str) -> str:
 # reading it to its end tells a cut record from an intact one).
 
 #: Largest record block (or decoded HTTP payload) loaded into memory; bigger ones are rejects.
-MAX_RECORD_BYTES = int(os.environ.get("LENDCORPUS_MAX_RECORD_BYTES", str(64 * 2**20)))
+#: the default per-record budget; ``LENDCORPUS_MAX_RECORD_BYTES`` (lendcorpus.config) changes it
+MAX_RECORD_BYTES = CORE_DEFAULTS["LENDCORPUS_MAX_RECORD_BYTES"]
+
+
+def record_budget() -> int:
+    return int(config_get("LENDCORPUS_MAX_RECORD_BYTES"))
 #: A WARC header block longer than this is not a WARC header.
 MAX_HEADER_BYTES = 64 * 1024
 DEFAULT_TYPES = ("response", "metadata", "resource")
@@ -671,7 +679,7 @@ def iter_archive(path: Path, start: int = 0, types: tuple[str, ...] | None = DEF
     ``fast=False`` reads with the careful path only (for benchmarks and tests).
     """
     path = Path(path)
-    budget = MAX_RECORD_BYTES if max_record_bytes is None else max_record_bytes
+    budget = record_budget() if max_record_bytes is None else max_record_bytes
     size = path.stat().st_size
     with open(path, "rb") as fh:
         fmt = _sniff(fh)
@@ -858,6 +866,7 @@ def _careful_plain(fh, path: Path, pos: int, size: int, types, budget: int, chec
 def read_record(path: Path, offset: int) -> ArchivedRecord:
     """Read the single record at ``offset`` (used to replay archived responses on resume)."""
     path = Path(path)
+    budget = record_budget()
     with open(path, "rb") as fh:
         fmt = _sniff(fh)
         fh.seek(offset)
@@ -866,15 +875,15 @@ def read_record(path: Path, offset: int) -> ArchivedRecord:
             if is_member:
                 member = _Member(fh, offset)
                 src = _Bytes(member.read, 0)
-                headers, block = _read_one(src, MAX_RECORD_BYTES)
+                headers, block = _read_one(src, budget)
                 if src.at_end():
                     return _make_record(path, offset, member.compressed_length, headers, block,
-                                        MAX_RECORD_BYTES, True)
+                                        budget, True)
             elif fmt == "plain":
                 fh.seek(offset)
                 src = _Bytes(fh.read, offset)
-                headers, block = _read_one(src, MAX_RECORD_BYTES)
-                return _make_record(path, offset, src.pos - offset, headers, block, MAX_RECORD_BYTES, True)
+                headers, block = _read_one(src, budget)
+                return _make_record(path, offset, src.pos - offset, headers, block, budget, True)
         except (_Damage, _FileEnded) as exc:
             raise ArchiveLoadFailed(f"no intact record at {path.name}:{offset} ({exc})") from None
     # a record packed with others in one member: find it by reading the file

@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--db",
             default=None,
-            help=f"corpus file (default: $LENDCORPUS_DB or {default_db()})",
+            help="corpus file (default: LENDCORPUS_DB, else <data folder>/corpus.duckdb)",
         )
         p.set_defaults(_module=module)
         mod = _load(module, quiet=True)
@@ -73,13 +73,22 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    if args.db is None:
-        args.db = str(default_db())
-    mod = _load(args._module)
+    from lendcorpus.config import ConfigError
+
+    try:
+        if args.db is None:
+            args.db = str(default_db())
+        mod = _load(args._module)
+    except ConfigError as exc:  # a bad settings file or value: name it, change nothing
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from lendcorpus.corpus import CorpusError
 
     try:
         return int(mod.run(args) or 0)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except CorpusError as exc:  # missing file, corpus in use: a sentence, not a traceback
         print(f"error: {exc}", file=sys.stderr)
         return 3

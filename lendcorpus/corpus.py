@@ -29,6 +29,8 @@ from pathlib import Path
 
 import duckdb
 
+from lendcorpus.config import CORE_DEFAULTS
+from lendcorpus.config import get as config_get
 from lendcorpus.crashpoints import crash_point
 from lendcorpus.paths import MIGRATIONS_DIR, VIEWS_DIR
 
@@ -78,7 +80,8 @@ def _explain_lock(db: Path, exc: Exception) -> CorpusError:
 
 
 #: How long a writer waits for readers (the explorer, a `sql` query) to let go of the file.
-LOCK_WAIT_SECONDS = float(os.environ.get("LENDCORPUS_LOCK_WAIT", "30"))
+#: default seconds a writer waits for the lock; ``LENDCORPUS_LOCK_WAIT`` (lendcorpus.config) changes it
+LOCK_WAIT_SECONDS = CORE_DEFAULTS["LENDCORPUS_LOCK_WAIT"]
 
 
 def intent_file(db: Path | str) -> Path:
@@ -247,7 +250,7 @@ def connect_write(db: Path | str, wait: float | None = None) -> duckdb.DuckDBPyC
     db.parent.mkdir(parents=True, exist_ok=True)
     if not db.exists():
         _create(db)
-    con = _open(db, LOCK_WAIT_SECONDS if wait is None else wait)
+    con = _open(db, float(config_get("LENDCORPUS_LOCK_WAIT")) if wait is None else wait)
     try:
         migrate(con)
         create_views(con)  # views follow the SQL files in datasets/views, also on an empty corpus

@@ -7,7 +7,6 @@ directory); the corpus file can be moved on its own with ``$LENDCORPUS_DB`` or `
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 #: The checkout root: lendcorpus is installed editable, so data folders such as
@@ -22,14 +21,19 @@ REPLAY_SITES_DIR = CHECKOUT / "crawler" / "replay" / "sites"
 
 
 def data_home() -> Path:
-    """The data folder: ``$LENDCORPUS_HOME`` or ``./data``."""
-    return Path(os.environ.get("LENDCORPUS_HOME") or "data")
+    """The data folder: ``LENDCORPUS_HOME`` (environment or settings file) or ``./data``."""
+    from lendcorpus.config import get
+
+    return Path(get("LENDCORPUS_HOME") or "data")
 
 
 def default_db() -> Path:
-    """The corpus file: ``$LENDCORPUS_DB`` or ``<data folder>/corpus.duckdb``."""
-    env = os.environ.get("LENDCORPUS_DB")
-    return Path(env) if env else data_home() / "corpus.duckdb"
+    """The corpus file: ``LENDCORPUS_DB`` (environment or settings file) or
+    ``<data folder>/corpus.duckdb``; ``--db`` on a command wins over both."""
+    from lendcorpus.config import get
+
+    named = get("LENDCORPUS_DB")
+    return Path(named) if named else data_home() / "corpus.duckdb"
 
 
 def archive_root() -> Path:

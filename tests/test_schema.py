@@ -141,7 +141,7 @@ def test_release_sql_returns_the_published_columns(tmp_path):
         _register_practices(con)
         _register_release_ids(con, [])
         for spec in TABLES:
-            sql = spec.sql.replace("{rel}", "TRUE")
+            sql = spec.render(relevant_only=True)
             try:
                 rel = con.sql(f"SELECT * FROM ({sql}) LIMIT 0")
             except duckdb.Error as exc:
@@ -150,3 +150,30 @@ def test_release_sql_returns_the_published_columns(tmp_path):
             assert {c.name for c in spec.columns} <= returned, spec.name
     finally:
         con.close()
+
+
+def test_one_definition_of_relevant(tmp_path):
+    """Views, release, export, explorer and report all say "relevant" the same way: the macro the
+    views use is the expression the code uses, and no SQL in the code spells its own."""
+    import re as _re
+
+    from lendcorpus.pipelines.tag.relevance import relevant_sql
+
+    macro = (REPO / "datasets" / "views" / "00_relevance.sql").read_text(encoding="utf-8")
+    assert "MACRO is_relevant(flag) AS " + relevant_sql("t").replace("t.relevant", "flag") + ";" in macro
+    con = connect_write(tmp_path / "c.duckdb")
+    try:
+        assert con.execute("SELECT is_relevant(NULL), is_relevant(true), is_relevant(false)").fetchone() == \
+            (False, True, False)
+    finally:
+        con.close()
+    spelled = []
+    for folder in ("lendcorpus", "analysis", "pipelines", "datasets/views"):
+        for path in (REPO / folder).rglob("*"):
+            if path.suffix not in (".py", ".sql") or path.name == "00_relevance.sql":
+                continue
+            for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if _re.search(r"coalesce\(\w+\.relevant|WHERE \w+\.relevant\b|AND \w+\.relevant\b", line) \
+                        and "def relevant_sql" not in line and 'return f"coalesce(' not in line:
+                    spelled.append(f"{path.relative_to(REPO)}:{i}: {line.strip()}")
+    assert spelled == []

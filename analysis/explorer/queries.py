@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from lendcorpus.pipelines.tag.relevance import relevant_sql
+
 #: Facets shown beside the results, with the SQL expression each one groups by.
 FACETS = ("source", "kind", "platform", "practice", "month", "relevant")
 PAGE_SIZE = 20
@@ -74,11 +76,11 @@ def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str], bool]
         params["month"] = f.month
         where.append("strftime(b.published_at AT TIME ZONE 'UTC', '%Y-%m') = $month")
     if f.relevant in ("yes", "no"):
-        where.append("coalesce(t.relevant, false)" if f.relevant == "yes" else "NOT coalesce(t.relevant, false)")
+        where.append(relevant_sql("t") if f.relevant == "yes" else f"NOT {relevant_sql('t')}")
     dedup = "dedup_members" in tables and "dedup_clusters" in tables
     sql = f"""
         SELECT b.doc_id, b.source, b.kind, b.title, b.published_at, b.score,
-               coalesce(t.relevant, false) AS relevant, coalesce(t.platforms, []) AS platforms,
+               {relevant_sql('t')} AS relevant, coalesce(t.platforms, []) AS platforms,
                coalesce(t.practices, []) AS practices,
                {"coalesce(m.cluster_id, b.doc_id)" if dedup else "b.doc_id"} AS cluster,
                {"coalesce(m.is_canonical, true)" if dedup else "true"} AS canonical,

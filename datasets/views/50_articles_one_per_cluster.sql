@@ -8,4 +8,4 @@ FROM documents d
 JOIN dedup_members m USING (doc_id)
 JOIN dedup_clusters cl USING (cluster_id)
 LEFT JOIN document_tags t USING (doc_id)
-WHERE d.kind = 'article' AND m.is_canonical AND m.reason <> 'empty' AND coalesce(t.relevant, true);
+WHERE d.kind = 'article' AND m.is_canonical AND m.reason <> 'empty' AND is_relevant(t.relevant);

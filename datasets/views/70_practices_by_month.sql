@@ -8,5 +8,5 @@ FROM document_practices dp
 JOIN documents d USING (doc_id)
 JOIN document_tags t USING (doc_id)
 LEFT JOIN dedup_members m USING (doc_id)
-WHERE t.relevant
+WHERE is_relevant(t.relevant)
 GROUP BY ALL;

@@ -87,7 +87,9 @@ def build_query(con, args: argparse.Namespace) -> tuple[str, list]:
             where.append(f"d.{name} IN ({', '.join('?' for _ in values)})")
             params.extend(values)
     if args.relevant:
-        where.append("coalesce(t.relevant, FALSE)")
+        from lendcorpus.pipelines.tag.relevance import relevant_sql
+
+        where.append(relevant_sql("t"))
     if args.since:
         where.append("d.published_at >= ?")
         params.append(dt.datetime.combine(args.since, dt.time(), dt.timezone.utc))

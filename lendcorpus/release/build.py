@@ -271,7 +271,7 @@ def _chunks(con, spec: TableSpec, sql: str):
 
 
 def _write_table(con, spec: TableSpec, data_dir: Path, opts: ReleaseOptions) -> TableResult:
-    sql = spec.sql.replace("{rel}", "FALSE" if opts.relevant_only else "TRUE")
+    sql = spec.render(opts.relevant_only)
     total = con.execute(f"SELECT count(*) FROM ({sql})").fetchone()[0]
     writer = ShardWriter(data_dir, spec.name, spec.schema, total, opts.rows_per_shard, opts.row_group_rows)
     result = TableResult(spec, total, [])

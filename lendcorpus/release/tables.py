@@ -45,6 +45,12 @@ class TableSpec:
     def schema(self) -> pa.Schema:
         return pa.schema([pa.field(c.name, c.type, metadata={"description": c.meaning}) for c in self.columns])
 
+    def render(self, relevant_only: bool) -> str:
+        """The SQL to run: irrelevant documents kept or not, by the one definition of relevant."""
+        from lendcorpus.pipelines.tag.relevance import relevant_sql
+
+        return self.sql.replace("{rel}", "FALSE" if relevant_only else "TRUE").replace("{relevant}", relevant_sql("t"))
+
     @property
     def text_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.scrub]
@@ -57,7 +63,7 @@ class TableSpec:
 # Filters shared by the document tables: relevance (unless --all) and takedowns (always).
 # {rel} is replaced by TRUE when irrelevant documents are kept.
 _TAGS = "LEFT JOIN document_tags t ON t.doc_id = {id} LEFT JOIN dedup_members m ON m.doc_id = {id}"
-_KEEP = "({rel} OR coalesce(t.relevant, FALSE)) AND {id} NOT IN (SELECT id FROM release_takedown_ids)"
+_KEEP = "({rel} OR {relevant}) AND {id} NOT IN (SELECT id FROM release_takedown_ids)"
 _CONTACTS = ("LEFT JOIN (SELECT source, list(contact ORDER BY contact) AS contacts FROM publishers GROUP BY source) pub "
              "ON pub.source = d.source")
 
@@ -104,7 +110,7 @@ COMPLAINTS = TableSpec(
         LEFT JOIN document_tags t ON t.doc_id = c.complaint_id LEFT JOIN dedup_members m ON m.doc_id = c.complaint_id
         LEFT JOIN (SELECT source, list(contact ORDER BY contact) AS contacts FROM publishers GROUP BY source) pub
           ON pub.source = d.source
-        WHERE ({rel} OR coalesce(t.relevant, FALSE)) AND c.complaint_id NOT IN (SELECT id FROM release_takedown_ids)
+        WHERE ({rel} OR {relevant}) AND c.complaint_id NOT IN (SELECT id FROM release_takedown_ids)
         ORDER BY c.complaint_id
     """,
 )
@@ -137,7 +143,7 @@ COMPLAINT_EVENTS = TableSpec(
                CASE WHEN c.author IS NULL THEN [] ELSE [c.author] END AS _handles, []::VARCHAR[] AS _contacts
         FROM complaint_events e JOIN complaints c ON c.complaint_id = e.complaint_id
         LEFT JOIN document_tags t ON t.doc_id = e.complaint_id
-        WHERE ({rel} OR coalesce(t.relevant, FALSE)) AND e.complaint_id NOT IN (SELECT id FROM release_takedown_ids)
+        WHERE ({rel} OR {relevant}) AND e.complaint_id NOT IN (SELECT id FROM release_takedown_ids)
         ORDER BY event_id
     """,
 )
@@ -173,7 +179,7 @@ ARTICLES = TableSpec(
         FROM documents d LEFT JOIN document_tags t ON t.doc_id = d.doc_id LEFT JOIN dedup_members m ON m.doc_id = d.doc_id
         LEFT JOIN (SELECT source, list(contact ORDER BY contact) AS contacts FROM publishers GROUP BY source) pub
           ON pub.source = d.source
-        WHERE d.kind = 'article' AND ({rel} OR coalesce(t.relevant, FALSE))
+        WHERE d.kind = 'article' AND ({rel} OR {relevant})
           AND d.doc_id NOT IN (SELECT id FROM release_takedown_ids)
         ORDER BY d.doc_id
     """,
@@ -214,7 +220,7 @@ POSTS = TableSpec(
         FROM forum_posts p JOIN documents d ON d.doc_id = p.post_id
         LEFT JOIN forum_threads th ON th.thread_id = p.thread_id LEFT JOIN handles h ON h.thread_id = p.thread_id
         LEFT JOIN document_tags t ON t.doc_id = p.post_id LEFT JOIN dedup_members m ON m.doc_id = p.post_id
-        WHERE ({rel} OR coalesce(t.relevant, FALSE)) AND p.post_id NOT IN (SELECT id FROM release_takedown_ids)
+        WHERE ({rel} OR {relevant}) AND p.post_id NOT IN (SELECT id FROM release_takedown_ids)
           AND p.thread_id NOT IN (SELECT id FROM release_takedown_ids)
         ORDER BY p.post_id
     """,

@@ -37,6 +37,14 @@ import math
 import re
 
 RELEVANCE_THRESHOLD = 0.5
+
+
+def relevant_sql(alias: str = "t") -> str:
+    """The one definition of "relevant" in SQL, over ``document_tags`` as ``alias``: scored at or
+    above the threshold by the tagging pass (``relevant``); a document the pass has not tagged
+    is not relevant. The views use the same rule as the ``is_relevant`` macro
+    (datasets/views/00_relevance.sql); tests/test_schema.py keeps the two equal."""
+    return f"coalesce({alias}.relevant, false)"
 RELEVANCE_VERSION = "relevance@3"
 PLATFORM_WEIGHT = 4.5
 PRACTICE_WEIGHT = 4.5
