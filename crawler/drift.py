@@ -27,6 +27,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from lendcorpus.pipelines.extract.sources import registry
+
 
 logger = logging.getLogger(__name__)
 
@@ -51,11 +53,9 @@ class Expect:
 
 #: spider -> page kind -> expectation. Empty pages happen (an empty forum, a removed complaint);
 #: a layout change makes *most* pages empty, so the shares are generous on purpose.
+#: Declared by each source (``Source.expect`` in pipelines/extract/sources/<id>.py).
 EXPECTED: dict[str, dict[str, Expect]] = {
-    "tieba": {"thread": Expect(1.0, 0.2), "forum_list": Expect(1.0, 0.5)},
-    "heimao": {"api": Expect(1.0, 0.5), "complaint": Expect(0.5, 0.5)},
-    "liuyan": {"api": Expect(1.0, 0.5), "complaint": Expect(0.5, 0.5)},
-    "jutousu": {"list": Expect(1.0, 0.5), "complaint": Expect(0.5, 0.5), "api": Expect(0.5, 0.5)},
+    src.id: {kind: Expect(*limits) for kind, limits in src.expect.items()} for src in registry().values()
 }
 #: the build's view: generic article pages (thousands of farms) and the source page kinds
 CORPUS_EXPECTED: dict[str, Expect] = {"article": Expect(0.3, 0.7)}

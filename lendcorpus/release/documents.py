@@ -18,18 +18,17 @@ from lendcorpus.release.tables import TABLES
 TEMPLATES = CONTRACT_DIR / "release_templates"
 LIST_LIMIT = 200  # ids listed per change category in CHANGELOG.md; the rest are counted
 
-SOURCES = {
-    "heimao": ("黑猫投诉 tousu.sina.com.cn", "consumer complaints against companies, with the platform's timeline",
-               "public complaint pages; the platform's user agreement reserves rights in the content"),
-    "jutousu": ("聚投诉 ts.21cn.com", "consumer complaints against merchants",
-                "public complaint pages; the complainant's phone (contactway) is never collected"),
-    "liuyan": ("人民网 领导留言板 liuyan.people.com.cn", "public letters to local officials and official replies",
-               "public letters published by 人民网"),
-    "tieba": ("百度贴吧 tieba.baidu.com", "forum threads in 网贷吧, 催收吧, 逾期吧 and similar",
-              "public forum pages; Baidu's terms reserve rights in the content"),
-    "farms": ("content farms and news portals", "advice articles about overdue loans and collection; news reports",
-              "public web pages, many copied between sites"),
-}
+#: the generic path's sources, beside the registered platforms (pipelines/extract/sources)
+FARMS = ("content farms and news portals", "advice articles about overdue loans and collection; news reports",
+         "public web pages, many copied between sites")
+
+
+def source_rows() -> list[tuple[str, str, str]]:
+    """(source, what, terms) for the dataset card: every registered source, then the farms."""
+    from lendcorpus.pipelines.extract.sources import registry
+
+    rows = [(f"{s.name} {s.hosts[0]}", s.collects, s.terms) for s in registry().values()]
+    return rows + [FARMS]
 
 
 def _glob(root: Path, table: str) -> str:
@@ -101,7 +100,7 @@ def dataset_card(version: str, results, context: dict, opts) -> str:
         else:
             comp.append(f"- `{r.spec.name}`: {r.rows:,} rows.")
     src = ["| source | what | terms |", "|---|---|---|"]
-    src += [f"| {name} | {what} | {terms} |" for name, what, terms in SOURCES.values()]
+    src += [f"| {name} | {what} | {terms} |" for name, what, terms in source_rows()]
     dates = []
     for table, col in (("complaints", "platform"), ("articles", "source"), ("posts", "forum")):
         ts = "fetched_at" if table != "posts" else "posted_at"

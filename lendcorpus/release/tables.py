@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from lendcorpus.pipelines.extract.sources import complaint_platforms, registry
+
 TS = pa.timestamp("us", tz="UTC")
 STR = pa.string()
 LIST_STR = pa.list_(pa.string())
@@ -71,10 +73,11 @@ COMPLAINTS = TableSpec(
     name="complaints",
     id_column="complaint_id",
     source_column="platform",
-    about="One row per complaint or letter, every platform (黑猫投诉, 聚投诉, 人民网领导留言板).",
+    about="One row per complaint or letter, every platform ("
+          + ", ".join(s.name for s in registry().values() if "complaints" in s.row_tables) + ").",
     columns=(
         Column("complaint_id", STR, "stable id `<platform>:<native id>` (`heimao:{sn}`); never changes across releases"),
-        Column("platform", STR, "where it was filed", ("heimao", "jutousu", "liuyan")),
+        Column("platform", STR, "where it was filed", complaint_platforms()),
         Column("native_id", STR, "the platform's own id"),
         Column("url", STR, "public page of the complaint"),
         Column("title", STR, "title (scrubbed)", scrub=True),
@@ -125,7 +128,7 @@ COMPLAINT_EVENTS = TableSpec(
     columns=(
         Column("event_id", STR, "`<complaint_id>#<seq, 4 digits>`; stable across releases"),
         Column("complaint_id", STR, "the complaint (`complaints.complaint_id`)"),
-        Column("platform", STR, "where it was filed", ("heimao", "jutousu", "liuyan")),
+        Column("platform", STR, "where it was filed", complaint_platforms()),
         Column("seq", pa.int32(), "position in the timeline, oldest first (0 = filed)"),
         Column("actor_role", STR, "who acted", ("consumer", "company", "platform", "official")),
         Column("actor", STR, "name shown for companies, platforms and offices; `consumer` for the complainant "

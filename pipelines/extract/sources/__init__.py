@@ -1,7 +1,8 @@
 """Parsers for sources with their own shapes (complaint platforms, forums).
 
-Each module here declares ``HOSTS`` (the real hosts it reads), ``page_kind(url) -> PageKind``
-and ``parse(record, ctx) -> Extraction`` decorated with ``@source_parser(page_kind)``: a pure
+Each module here is one source's unit: ``SOURCE = Source(...)`` (its one declaration: id, name,
+hosts, page kinds, spider, row tables, expected yields, dataset-card text), ``page_kind(url) ->
+PageKind`` and ``parse(record, ctx) -> Extraction`` decorated with ``@source_parser(page_kind)``: a pure
 function of one stored response and its ``ParseContext`` (page kind, fetch time). The decorator
 builds the context when a caller passes none and turns any exception into a ``parser_error``
 reject of that page, so no source repeats either. Modules are found automatically: adding a
@@ -14,6 +15,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import urlsplit
 
@@ -21,6 +23,58 @@ from lendcorpus.archive import ArchivedRecord
 from lendcorpus.pipelines.extract.model import Extraction, PageKind, ParseContext, Reject
 
 Parser = Callable[..., Extraction]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Everything the rest of lendcorpus needs to know about one source, declared once.
+
+    The release (platform values, dataset card), the drift alarms, the README's and the
+    dictionary's source lists read this (tests hold the docs to it). The spider is named, not
+    imported: the crawler depends on the parsers, never the other way round."""
+
+    id: str  # spider name, document source and id prefix: "heimao"
+    name: str  # as users know it: "黑猫投诉"
+    hosts: tuple[str, ...]  # the real hosts this parser reads
+    spider: str  # dotted path of the Scrapy spider class
+    page_kinds: tuple[PageKind, ...]  # what page_kind(url) can answer, besides OTHER
+    row_tables: tuple[str, ...]  # tables its rows go to (model.ROW_TABLES)
+    document_kind: str  # documents.kind of its texts: complaint, letter, post
+    collects: str  # one line for the README and the dataset card
+    terms: str  # the dataset card's note on the content's terms
+    #: page kind -> (mean items per page at least, share of empty pages at most): drift alarms
+    expect: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @property
+    def docs(self) -> str:
+        return f"docs/sources/{self.id}.md"
+
+
+def source_modules() -> list:
+    """Every source module of this package (and of any folder appended to its ``__path__``)."""
+    out = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
+        if not info.name.startswith("_"):
+            out.append(importlib.import_module(f"{__name__}.{info.name}"))
+    return out
+
+
+def registry() -> dict[str, Source]:
+    """id -> Source, for every source module."""
+    found: dict[str, Source] = {}
+    for module in source_modules():
+        src = getattr(module, "SOURCE", None)
+        if not isinstance(src, Source):
+            raise RuntimeError(f"{module.__name__} declares no SOURCE = Source(...)")
+        if src.id in found:
+            raise RuntimeError(f"two source modules declare id {src.id}")
+        found[src.id] = src
+    return found
+
+
+def complaint_platforms() -> tuple[str, ...]:
+    """Ids of the sources that file complaints (the release's ``platform`` values)."""
+    return tuple(s.id for s in registry().values() if "complaints" in s.row_tables)
 
 
 def context_for(record: ArchivedRecord, page_kind: Callable[[str], PageKind]) -> ParseContext:
@@ -48,14 +102,11 @@ def source_parser(page_kind: Callable[[str], PageKind]) -> Callable[[Callable], 
 
 @lru_cache(maxsize=1)
 def parsers() -> dict[str, Parser]:
-    """host -> parse function, from every module in this package."""
+    """host -> parse function, from every source module's declaration."""
     found: dict[str, Parser] = {}
-    for info in pkgutil.iter_modules(__path__):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for host in getattr(module, "HOSTS", ()):
-            if host in found:
+    for module in source_modules():
+        for host in module.SOURCE.hosts:
+            if host.lower() in found:
                 raise RuntimeError(f"two source parsers claim host {host}")
             found[host.lower()] = module.parse
     return found

@@ -24,10 +24,19 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
 from lendcorpus.archive import ArchivedRecord
 from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
-from lendcorpus.pipelines.extract.sources import source_parser
+from lendcorpus.pipelines.extract.sources import Source, source_parser
 from lendcorpus.pipelines.extract.values import parse_amount, parse_int, parse_time
 
-HOSTS = ("tousu.sina.com.cn",)
+SOURCE = Source(
+    id="heimao", name="黑猫投诉", hosts=("tousu.sina.com.cn",),
+    spider="lendcorpus.crawler.spiders.heimao.HeimaoSpider",
+    page_kinds=(PageKind.API, PageKind.COMPLAINT), row_tables=("complaints", "complaint_events"),
+    document_kind="complaint",
+    collects="consumer complaints against companies, with the platform's timeline and the company's reply",
+    terms="public complaint pages; the platform's user agreement reserves rights in the content",
+    expect={"api": (1.0, 0.5), "complaint": (0.5, 0.5)},
+)
+HOSTS = SOURCE.hosts
 PLATFORM = "heimao"
 EXTRACTOR = "heimao@2"
 

@@ -19,11 +19,20 @@ from urllib.parse import urlsplit
 
 from lendcorpus.archive import ArchivedRecord
 from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
-from lendcorpus.pipelines.extract.sources import source_parser
+from lendcorpus.pipelines.extract.sources import Source, source_parser
 from lendcorpus.pipelines.extract.values import parse_time
 
-HOSTS = ("ts.21cn.com",)
-SOURCE = "jutousu"
+SOURCE = Source(
+    id="jutousu", name="聚投诉", hosts=("ts.21cn.com",),
+    spider="lendcorpus.crawler.spiders.jutousu.JutousuSpider",
+    page_kinds=(PageKind.LIST, PageKind.API, PageKind.COMPLAINT), row_tables=("complaints",),
+    document_kind="complaint",
+    collects="consumer complaints against merchants (the complainant's phone is never read)",
+    terms="public complaint pages; the complainant's phone (contactway) is never collected",
+    expect={"list": (1.0, 0.5), "complaint": (0.5, 0.5), "api": (0.5, 0.5)},
+)
+HOSTS = SOURCE.hosts
+SOURCE_ID = SOURCE.id
 EXTRACTOR = "source:jutousu@1"
 BASE = "https://ts.21cn.com"
 #: A page with this text is the login wall, whatever URL it answers.
@@ -130,7 +139,7 @@ def _clean(value) -> str | None:
 
 
 def _base_row(native: str) -> dict:
-    return {"complaint_id": f"{SOURCE}:{native}", "platform": SOURCE, "native_id": native,
+    return {"complaint_id": f"{SOURCE_ID}:{native}", "platform": SOURCE_ID, "native_id": native,
             "url": detail_url(native), "status": "unknown", "status_raw": None}
 
 
@@ -211,7 +220,7 @@ def _post(record: ArchivedRecord, fetched: datetime | None = None) -> Extraction
         ex.rejects.append(Reject("source", "missing_field", "post.topic"))
         return ex
     ex.documents.append(Document(
-        doc_id=row["complaint_id"], source=SOURCE, kind="complaint", url=row["url"], title=title,
+        doc_id=row["complaint_id"], source=SOURCE_ID, kind="complaint", url=row["url"], title=title,
         text=narrative, published_at=when, extractor=EXTRACTOR, encoding="utf-8",
         encoding_evidence="json",
     ))

@@ -30,11 +30,20 @@ from urllib.parse import parse_qs, urlsplit
 
 from lendcorpus.archive import ArchivedRecord
 from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
-from lendcorpus.pipelines.extract.sources import source_parser
+from lendcorpus.pipelines.extract.sources import Source, source_parser
 from lendcorpus.pipelines.extract.values import parse_time
 
-HOSTS = ("liuyan.people.com.cn",)
-SOURCE = "liuyan"
+SOURCE = Source(
+    id="liuyan", name="人民网 领导留言板", hosts=("liuyan.people.com.cn",),
+    spider="lendcorpus.crawler.spiders.liuyan.LiuyanSpider",
+    page_kinds=(PageKind.API, PageKind.COMPLAINT), row_tables=("complaints", "complaint_events"),
+    document_kind="letter",
+    collects="public letters to local officials and the officials' replies",
+    terms="public letters published by 人民网",
+    expect={"api": (1.0, 0.5), "complaint": (0.5, 0.5)},
+)
+HOSTS = SOURCE.hosts
+SOURCE_ID = SOURCE.id
 SEARCH_PATH = "/v2/threads/search"
 CONTENT_PATH = "/v1/threads/content"
 LIST_PATH = "/v1/threads/list/df"
@@ -127,7 +136,7 @@ def _base_row(tid: str, item: dict) -> dict:
     """The complaint columns both endpoints can fill from one thread/letter item."""
     fid = item.get("fid")
     return {
-        "complaint_id": f"{SOURCE}:{tid}", "platform": SOURCE, "native_id": tid,
+        "complaint_id": f"{SOURCE_ID}:{tid}", "platform": SOURCE_ID, "native_id": tid,
         "url": THREAD_URL.format(tid=tid), "title": clean_text(item.get("subject")),
         "company": clean_text(item.get("forumName")), "company_id": str(fid) if fid not in (None, "") else None,
         "issue": _issue(item), "status_raw": item.get("stateInfo") or None, "status": map_status(item.get("stateInfo")),
@@ -203,7 +212,7 @@ def _parse_content(rec: ArchivedRecord) -> Extraction:
     replies = [(parse_time(i.get("dateline")), n, i) for n, i in enumerate(items) if str(i.get("dataType")) == str(REPLY)]
     # oldest first; undated replies keep their list order after the dated ones
     replies.sort(key=lambda r: (r[0] is None, r[0].timestamp() if r[0] else 0.0, r[1]))
-    complaint_id = f"{SOURCE}:{tid}"
+    complaint_id = f"{SOURCE_ID}:{tid}"
     row = _base_row(tid, letter)
     row["narrative"] = text
     row["created_at"] = letter_at
@@ -219,7 +228,7 @@ def _parse_content(rec: ArchivedRecord) -> Extraction:
     for event in events:
         out.add("complaint_events", event)
     out.documents.append(Document(
-        doc_id=complaint_id, source=SOURCE, kind="letter", url=row["url"], title=row["title"], text=text,
+        doc_id=complaint_id, source=SOURCE_ID, kind="letter", url=row["url"], title=row["title"], text=text,
         published_at=letter_at, extractor=EXTRACTOR, encoding="utf-8", encoding_evidence="json",
     ))
     return out

@@ -32,10 +32,19 @@ from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
 
 from lendcorpus.archive import ArchivedRecord
 from lendcorpus.pipelines.extract.model import Document, Extraction, PageKind, ParseContext, Reject
-from lendcorpus.pipelines.extract.sources import source_parser
+from lendcorpus.pipelines.extract.sources import Source, source_parser
 
-HOSTS = ("tieba.baidu.com",)
-SOURCE = "tieba"
+SOURCE = Source(
+    id="tieba", name="百度贴吧", hosts=("tieba.baidu.com",),
+    spider="lendcorpus.crawler.spiders.tieba.TiebaSpider",
+    page_kinds=(PageKind.FORUM_LIST, PageKind.THREAD), row_tables=("forum_threads", "forum_posts", "forum_ads"),
+    document_kind="post",
+    collects="forum threads and every floor in 网贷吧, 催收吧, 逾期吧 and similar",
+    terms="public forum pages; Baidu's terms reserve rights in the content",
+    expect={"thread": (1.0, 0.2), "forum_list": (1.0, 0.5)},
+)
+HOSTS = SOURCE.hosts
+SOURCE_ID = SOURCE.id
 EXTRACTOR = "source:tieba@2"
 CHINA = timezone(timedelta(hours=8))
 BASE = "https://tieba.baidu.com"
@@ -455,12 +464,12 @@ def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
         page = read_list(html, record.url, ctx.fetched_at)
         ex.rejects.extend(page.rejects)
         for i in range(page.ads):
-            ex.add("forum_ads", {"ad_id": f"{SOURCE}:ad:{record.url}#{i}", "platform": SOURCE, "thread_id": None,
+            ex.add("forum_ads", {"ad_id": f"{SOURCE_ID}:ad:{record.url}#{i}", "platform": SOURCE_ID, "thread_id": None,
                                  "page_url": record.url, "position": i, "layout": page.layout,
                                  "signal": "list_item_without_thread"})
         for t in page.threads:
             ex.add("forum_threads", {
-                "thread_id": f"{SOURCE}:{t.tid}", "platform": SOURCE, "forum": page.forum, "title": t.title,
+                "thread_id": f"{SOURCE_ID}:{t.tid}", "platform": SOURCE_ID, "forum": page.forum, "title": t.title,
                 "author": t.author, "reply_count": t.reply_count, "last_reply_at": t.last_reply_at,
                 "url": thread_url(t.tid),
             })
@@ -470,18 +479,18 @@ def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
         ex.rejects.append(Reject("source", "thread_deleted", f"thread {page.tid}"))
         return ex
     ex.rejects.extend(page.rejects)
-    thread_id = f"{SOURCE}:{page.tid}"
+    thread_id = f"{SOURCE_ID}:{page.tid}"
     for ad in page.ads:
-        ex.add("forum_ads", {"ad_id": f"{SOURCE}:ad:{page.tid}:{page.pn}:{ad.position}", "platform": SOURCE,
+        ex.add("forum_ads", {"ad_id": f"{SOURCE_ID}:ad:{page.tid}:{page.pn}:{ad.position}", "platform": SOURCE_ID,
                              "thread_id": thread_id, "page_url": record.url, "position": ad.position,
                              "layout": "pc", "signal": ad.signal, "claimed_floor": ad.claimed_floor,
-                             "linked_thread_id": f"{SOURCE}:{ad.linked_tid}" if ad.linked_tid else None,
+                             "linked_thread_id": f"{SOURCE_ID}:{ad.linked_tid}" if ad.linked_tid else None,
                              "text": ad.text or None})
     if not page.floors:
         if not page.rejects:
             ex.rejects.append(Reject("source", "no_floors", f"thread {page.tid} page {page.pn}"))
         return ex
-    row = {"thread_id": thread_id, "platform": SOURCE, "forum": page.forum, "title": page.title,
+    row = {"thread_id": thread_id, "platform": SOURCE_ID, "forum": page.forum, "title": page.title,
            "reply_count": page.reply_count, "pages": page.pages, "url": thread_url(page.tid)}
     first = next((f for f in page.floors if f.floor == 1), None)
     if first is not None:
@@ -493,13 +502,13 @@ def parse(record: ArchivedRecord, ctx: ParseContext) -> Extraction:
     ex.add("forum_threads", row)
     for f in page.floors:
         post_url = f"{BASE}/p/{page.tid}?pid={f.post_id}#{f.post_id}"
-        ex.add("forum_posts", {"post_id": f"{SOURCE}:{f.post_id}", "thread_id": thread_id, "floor": f.floor,
+        ex.add("forum_posts", {"post_id": f"{SOURCE_ID}:{f.post_id}", "thread_id": thread_id, "floor": f.floor,
                                "author": f.author, "posted_at": f.posted_at, "text": f.text, "url": post_url})
         if not f.text:
             ex.rejects.append(Reject("source", "empty_floor", f"post {f.post_id}: images or emoticons only"))
             continue
         ex.documents.append(Document(
-            doc_id=f"{SOURCE}:{f.post_id}", source=SOURCE, kind="post", url=post_url, title=page.title,
+            doc_id=f"{SOURCE_ID}:{f.post_id}", source=SOURCE_ID, kind="post", url=post_url, title=page.title,
             text=f.text, published_at=f.posted_at, extractor=EXTRACTOR, encoding="utf-8",
             encoding_evidence="tieba",
         ))
