@@ -15,7 +15,7 @@ import importlib.util
 import re
 import tomllib
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
