@@ -85,8 +85,8 @@ class ProgressLog:
     def describe(snap: dict) -> str:
         queued = "?" if snap["queued"] is None else snap["queued"]
         return (f"queue {queued} · in flight {snap['in_flight']} · archived {snap['archived']} · "
-                f"from archive {snap['from_archive']} · documents {snap['documents']} · "
-                f"rejects {snap['rejects']} · blocks {snap['blocks']}")
+                f"rejects {snap['rejects']} · blocks {snap['blocks']} · "
+                f"from archive {snap['from_archive']} · documents {snap['documents']}")
 
     def tick(self) -> None:
         snap = self.snapshot()

@@ -209,7 +209,7 @@ class Progress:
                 for t in self.tasks:
                     yield self.make_tasks_table([t])
                     if t.fields.get("info"):
-                        yield Text("  " + t.fields["info"], style="dim", no_wrap=True, overflow="ellipsis")
+                        yield Text("  " + t.fields["info"], style="dim")
 
         self._rich = TwoLines(
             TextColumn("{task.description}"), BarColumn(bar_width=30), _AmountColumn(), _RateColumn(),

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lendcorpus.archive import ArchiveDamage, iter_archive, warc_files
+from lendcorpus.archive import DEFAULT_TYPES, ArchiveDamage, iter_archive, warc_files
 from lendcorpus.corpus import connect_write
 from lendcorpus.crashpoints import crash_point
 from lendcorpus.paths import archive_root
@@ -178,7 +178,12 @@ def read_batches(path: Path, key: str, start: int, default_run: str, *, max_reco
     size = 0
     loaded_to = start
     first = True
-    for item in iter_archive(path, start):
+    for item in iter_archive(path, start, types=None):
+        if not isinstance(item, ArchiveDamage) and item.rec_type not in DEFAULT_TYPES:
+            # a request or warcinfo record: nothing to load, but read -- so a file whose last record
+            # is a request is not read again by every later build
+            loaded_to = item.next_offset
+            continue
         items.append(item)
         if isinstance(item, ArchiveDamage):
             if item.resumed_at is None:
@@ -272,8 +277,10 @@ class Build:
                     damaged[batch.key] += result.damaged
                     self._write_batch(con, batch, result, sizes[batch.key], damaged[batch.key],
                                       file_runs[batch.key], paths_by_key[batch.key], stats)
-                    stats.bytes_read += max(batch.loaded_to - read_to[batch.key], 0)
-                    read_to[batch.key] = batch.loaded_to
+                    # the last batch read the file to its end (trailing records it skips included)
+                    upto = max(batch.loaded_to, sizes[batch.key]) if batch.last else batch.loaded_to
+                    stats.bytes_read += max(upto - read_to[batch.key], 0)
+                    read_to[batch.key] = upto
                     if batch.last:
                         stats.files_loaded += 1
                     if load is not None:

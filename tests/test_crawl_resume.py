@@ -41,3 +41,30 @@ def test_resume_of_a_finished_run_archives_no_final_answer_twice(tmp_path, repla
     stats = json.loads((job / "run.json").read_text())["sessions"][-1]["stats"]
     assert stats["lendcorpus/archive/records"] == 2
     assert stats["lendcorpus/archive/replayed_refusals"] == 1
+
+    # the same folder with --new is refused: it holds a run (and nothing is touched)
+    again = run_cli("crawl", "jiedai_baike", "--new", "--job", str(job), "--replay", replay.address, *FAST,
+                    env=env, check=False)
+    assert again.returncode == 2 and f"{job} already holds a run" in again.stderr
+    assert _records(job) == second
+
+
+def test_job_that_holds_no_run_is_refused_unless_new(tmp_path):
+    """A mistyped --job used to start a new run under that name, silently. No crawl starts here:
+    the refusals come before any spider (or replay server) does."""
+    env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
+    typo = tmp_path / "home" / "archive" / "jiedai_baike" / "20261122T070600-725"
+    proc = run_cli("crawl", "jiedai_baike", "--job", str(typo), env=env, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"error: --job {typo}: no run to resume there.")
+    assert "add --new to start a new run in that folder" in proc.stderr
+    assert not typo.exists() and not (tmp_path / "home" / "archive").exists()
+    # an empty folder is not a run either
+    typo.mkdir(parents=True)
+    assert run_cli("crawl", "jiedai_baike", "--job", str(typo), env=env, check=False).returncode == 2
+    # `all`: the folder holds one run folder per spider
+    proc = run_cli("crawl", "all", "--job", str(tmp_path / "nothing"), env=env, check=False)
+    assert proc.returncode == 2 and "expected sub-folders per spider" in proc.stderr
+    # --new alone names no folder
+    proc = run_cli("crawl", "jiedai_baike", "--new", env=env, check=False)
+    assert proc.returncode == 2 and "give --job DIR too" in proc.stderr
