@@ -5,6 +5,7 @@ shapes compared. Real crawls over loopback, real builds and releases; no timing 
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -16,6 +17,9 @@ import time
 from pathlib import Path
 
 from lc_testkit import FAST, REPO, archived, run_cli
+from lendcorpus.paths import REPLAY_SITES_DIR
+
+HOST = "www.jiedai-baike.example"
 
 BAR = "━"  # rich's bar glyph
 ANSI = "\x1b["
@@ -72,6 +76,10 @@ def test_crawl_in_a_log_first_line_is_the_run_folder_scrapy_quiet_and_plain_prog
     assert not [line for line in lines if re.search(r"\[(scrapy|spidermon)[\w.]*\] INFO:", line)]
     assert "Enabled extensions" not in proc.stderr and "Dumping Scrapy stats" not in proc.stderr
     assert "[Spidermon]" not in proc.stderr
+    # the timed-out page: one line (it is archived and counted as a reject), not Twisted's traceback
+    slow = json.loads((REPLAY_SITES_DIR / HOST / "_manifest.json").read_text(encoding="utf-8"))["special"]["slow"]
+    assert f"ERROR: Error downloading <GET https://{HOST}{slow['path']}>" in proc.stderr
+    assert "Traceback" not in proc.stderr
     # lendcorpus's own lines still are: one plain progress line at the end with totals and counts
     final = [line for line in lines if "[lendcorpus.progress] INFO: crawl jiedai_baike:" in line]
     assert final, proc.stderr[-2000:]
@@ -92,6 +100,7 @@ def test_crawl_verbose_flags_let_scrapy_log_through(tmp_path, replay):
     assert "[scrapy.middleware] INFO: Enabled extensions" in one.stderr
     assert "[scrapy.core.engine] INFO: Spider closed (finished)" in one.stderr
     assert "] DEBUG: " not in one.stderr
+    assert "Traceback" in one.stderr and "DownloadTimeoutError" in one.stderr  # -v keeps the whole story
     two = _pipe("crawl", "jiedai_baike", "--replay", replay.address, *FAST, "-vv", env=_env(home))
     assert "[scrapy.core.engine] DEBUG: Crawled (200)" in two.stderr
     assert two.stderr.splitlines()[0].startswith("run folder: ")
@@ -182,8 +191,6 @@ def test_build_and_release_progress_in_a_log_and_on_a_terminal(tmp_path):
     # release: one task per table, rows of the table's total, shard by shard
     rel = _pipe("release", "--db", str(db), "--version", "2026.12", "--out", str(tmp_path / "rel" / "2026.12"),
                 "--workers", "1", "--csv", env=env)
-    import json
-
     manifest = json.loads((tmp_path / "rel" / "2026.12" / "manifest.json").read_text())
     for table, info in manifest["tables"].items():
         rows = info["rows"]

@@ -126,9 +126,10 @@ class _OwnLinesAndOthersFrom(logging.Filter):
         self.spiders = spiders
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.name == "scrapy.core.scraper" and record.exc_info and self.level >= logging.WARNING:
+        if (record.name == "scrapy.core.scraper" and record.exc_info and self.level >= logging.WARNING
+                and str(record.msg).startswith("Error downloading")):
             # a failed download (timeout, refused...): archived and counted as a reject already; one line
-            # here, not Twisted's 60-line traceback (-v shows it)
+            # here, not Twisted's 60-line traceback (-v shows it). A spider's own errors keep theirs.
             record.exc_info, record.exc_text = None, None
         if record.levelno >= self.level or record.name.startswith("lendcorpus"):
             return True
@@ -349,7 +350,10 @@ def run(args: argparse.Namespace) -> int:
         print("--new starts a new run in the --job folder: give --job DIR too (without --job every crawl is a new "
               "run in the archive folder)", file=sys.stderr)
         return 2
-    if args.job is not None:
+    redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
+    # Workers of a distributed crawl start together on a shared folder (docs/distributed.md): the
+    # first one makes the run there, so --job may name a folder that holds no run yet.
+    if args.job is not None and not (redis_url and not args.new):
         refused = check_job(args.job, chosen, args.new)
         if refused:
             print(f"error: {refused}", file=sys.stderr)
@@ -367,7 +371,6 @@ def run(args: argparse.Namespace) -> int:
     if args.verbose >= 2:
         settings.set("LOG_LEVEL", "DEBUG", priority="cmdline")
     jobs = None
-    redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
     if redis_url:
         from lendcorpus.crawler.distributed import configure
         from lendcorpus.crawler.distributed.commands import worker_run_dirs
