@@ -203,12 +203,12 @@ class Build:
                  progress: Callable[[BuildStats], None] | None = None, progress_every: float = 2.0,
                  jobs: int | None = None, passes: list | None = None, batch_records: int = BATCH_RECORDS,
                  batch_bytes: int = BATCH_BYTES, record_seconds: float | None = RECORD_SECONDS,
-                 worker_memory: int | None = WORKER_MEMORY, board=None):
+                 worker_memory: int | None = WORKER_MEMORY, board=None, pass_totals: bool = True):
         """``jobs``: worker processes for the per-record stage (default: every core; 0 runs it in
         this process, without the memory budget or crash isolation). ``passes``: the corpus
         passes to run (default: all of ``corpus_passes()``). ``board``: a progress board
         (``lendcorpus.progress.Progress``): bytes of archive read of the bytes to load, then one
-        task per corpus pass."""
+        task per corpus pass (with a total unless ``pass_totals`` is off: one count query per stream)."""
         self.db = Path(db)
         self.root = Path(root) if root else archive_root()
         self.progress = progress
@@ -220,6 +220,7 @@ class Build:
         self.record_seconds = record_seconds
         self.worker_memory = worker_memory
         self.board = board
+        self.pass_totals = pass_totals  # count what each pass will stream, for its bar's total and ETA
         self._tables: RowTables | None = None
 
     def _row_tables(self, con) -> RowTables:
@@ -304,7 +305,9 @@ class Build:
                         task = self.board.task(f"pass {short}", None, "docs")
                     t0 = time.perf_counter()
                     try:
-                        with observe_chunks(task.advance if task is not None else None):
+                        with observe_chunks(*((task.advance, lambda n, t=task: t.update(total=(t.total or 0) + n))
+                                              if task is not None and self.pass_totals else
+                                              (task.advance if task is not None else None, None))):
                             stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
                     finally:
                         if hasattr(corpus_pass, "executor"):

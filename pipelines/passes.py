@@ -134,6 +134,8 @@ def stream_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list, size: in
     (A cursor is another connection: it does not see ``con``'s temporary tables.)"""
     cur = con.cursor()
     try:
+        if _total_observer is not None:
+            _total_observer(cur.execute(f"SELECT count(*) FROM ({sql}) AS _rows", params).fetchone()[0])
         cur.execute(sql, params)
         while True:
             rows = cur.fetchmany(size)
@@ -146,17 +148,21 @@ def stream_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list, size: in
 
 #: called with the number of rows of each chunk a pass has finished (the build's progress)
 _chunk_observer: Callable[[int], None] | None = None
+#: called with the number of rows a pass is about to stream (``stream_rows``): the bar's total
+_total_observer: Callable[[int], None] | None = None
 
 
 @contextmanager
-def observe_chunks(observer: Callable[[int], None] | None):
-    """Report the rows of every chunk the passes finish (``run_chunks``) to ``observer`` meanwhile."""
-    global _chunk_observer
-    previous, _chunk_observer = _chunk_observer, observer
+def observe_chunks(observer: Callable[[int], None] | None, totals: Callable[[int], None] | None = None):
+    """Meanwhile, report the rows of every chunk the passes finish (``run_chunks``) to ``observer``
+    and the rows each ``stream_rows`` will yield to ``totals`` (one count query per stream)."""
+    global _chunk_observer, _total_observer
+    previous = _chunk_observer, _total_observer
+    _chunk_observer, _total_observer = observer, totals
     try:
         yield
     finally:
-        _chunk_observer = previous
+        _chunk_observer, _total_observer = previous
 
 
 def _rows_in(chunk) -> int:

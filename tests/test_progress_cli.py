@@ -201,3 +201,33 @@ def test_build_and_release_progress_in_a_log_and_on_a_terminal(tmp_path):
             assert re.search(rf"^release {table}: done in ", rel.stderr, re.M), table
     assert re.search(r"^release CSV copies: (\d+)/\1 shards \(100%\)", rel.stderr, re.M)
     assert ANSI not in rel.stderr
+
+
+def test_pass_bars_know_their_totals_before_they_start(tmp_path):
+    """Each pass's task gets the number of documents it will read before the first chunk is done
+    (a count of the same query), so its bar has a total and an ETA, not only a count."""
+    import io
+
+    from lendcorpus.crawler.replay.archivegen import generate_archive
+    from lendcorpus.pipelines.build import Build
+    from lendcorpus.progress import Progress
+
+    archive = tmp_path / "archive"
+    generate_archive(archive, 60)
+    out = io.StringIO()
+    board = Progress(mode="log", stream=out, interval=0.0)  # every change is a line
+    stats = Build(tmp_path / "c.duckdb", root=archive, jobs=0, board=board).run()
+    board.close()
+    lines = out.getvalue().splitlines()
+    docs = stats.documents
+    for name in ("tags", "search"):
+        mine = [line for line in lines if line.startswith(f"pass {name}: ") and "started" not in line]
+        assert mine[0] == f"pass {name}: 0/{docs:,} docs (0%) · 0.0 docs/s", mine[:3]
+        assert mine[-1].startswith(f"pass {name}: {docs:,}/{docs:,} docs (100%)")
+    # off: the same build without the count queries still counts its chunks
+    out2 = io.StringIO()
+    board = Progress(mode="log", stream=out2, interval=0.0)
+    Build(tmp_path / "d.duckdb", root=archive, jobs=0, board=board, pass_totals=False).run()
+    board.close()
+    first = next(line for line in out2.getvalue().splitlines() if line.startswith("pass tags: ") and "docs" in line)
+    assert re.match(rf"pass tags: \d+ docs · ", first), first
