@@ -31,7 +31,7 @@ FAST = ["-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0", "-s", "DOWNLOA
 
 def crawl(address: str, home: Path, job: Path, extra: list[str]) -> tuple[int, float]:
     env = dict(os.environ, LENDCORPUS_HOME=str(home))
-    proc = subprocess.run([sys.executable, "-m", "lendcorpus.cli", "crawl", "tieba", "--replay", address, "--job",
+    proc = subprocess.run([sys.executable, "-m", "lendcorpus.cli", "crawl", "tieba", "--replay", address, "--new", "--job",
                            str(job), "-a", "forums=网贷,催收,逾期,上岸", *FAST, *extra],
                           capture_output=True, text=True, env=env)
     if proc.returncode != 0:

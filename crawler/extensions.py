@@ -1,4 +1,4 @@
-"""Crawl extensions: a progress line for people, a run manifest for the build."""
+"""Crawl extensions: progress for people (bars or log lines), a run manifest for the build."""
 
 from __future__ import annotations
 
@@ -19,15 +19,23 @@ logger = logging.getLogger(__name__)
 
 
 class ProgressLog:
-    """Every LENDCORPUS_PROGRESS_INTERVAL seconds: pages, archived, documents found, rejects, rate."""
+    """The crawl's progress: pages done of pages known (done + queued + in flight), rate, ETA, and
+    the counts that say whether it goes well (archived, from archive, rejects, blocks).
+
+    A live bar on a terminal; in logs one plain line every LENDCORPUS_PROGRESS_INTERVAL seconds
+    and one at the end (``lendcorpus.progress``). The known total grows as pages link to more
+    pages, so the ETA is for the frontier known now. 0 turns it off.
+    """
 
     def __init__(self, crawler, interval: float):
+        from lendcorpus.progress import shared
+
         self.crawler = crawler
         self.stats = crawler.stats
         self.interval = interval
-        self.started = time.monotonic()
-        self._task: task.LoopingCall | None = None
-        self._last = (self.started, 0)
+        self.board = shared()
+        self.task = None
+        self._loop: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -39,44 +47,59 @@ class ProgressLog:
         return cls(crawler, interval)
 
     def spider_opened(self, spider) -> None:
-        self.started = time.monotonic()
-        self._last = (self.started, 0)
-        self._task = task.LoopingCall(self.report, spider)
-        self._task.start(self.interval, now=False)
+        self.task = self.board.task(f"crawl {spider.name}", None, "pages", interval=self.interval)
+        self._loop = task.LoopingCall(self.tick)
+        # bars redraw often; log lines are rate-limited by the board itself
+        self._loop.start(min(1.0, self.interval) if self.board.mode == "bar" else self.interval, now=False)
+
+    def _frontier(self) -> tuple[int | None, int]:
+        """(requests waiting in the scheduler, requests being downloaded)."""
+        engine = self.crawler.engine
+        queued = None
+        try:
+            scheduler = engine.scheduler if engine is not None else None
+            queued = len(scheduler) if scheduler is not None else None
+        except Exception:  # a scheduler without __len__ (or an unreachable Redis): unknown, not fatal
+            queued = None
+        try:
+            in_flight = len(engine.downloader.active)
+        except AttributeError:
+            in_flight = 0
+        return queued, in_flight
 
     def snapshot(self) -> dict:
         s = self.stats.get_stats()
-        rejects = sum(v for k, v in s.items() if k.startswith("lendcorpus/rejects/"))
+        queued, in_flight = self._frontier()
         return {
             "pages": s.get("response_received_count", 0),
+            "queued": queued,
+            "in_flight": in_flight,
             "archived": s.get("lendcorpus/archive/records", 0),
             "from_archive": s.get("lendcorpus/archive/replayed", 0),
             "documents": s.get("lendcorpus/pages/document", 0),
-            "rejects": rejects,
+            "rejects": sum(v for k, v in s.items() if k.startswith("lendcorpus/rejects/") and isinstance(v, int)),
+            "blocks": sum(v for k, v in s.items() if k.startswith("lendcorpus/blocks/") and isinstance(v, int)),
         }
 
-    def report(self, spider) -> None:
+    @staticmethod
+    def describe(snap: dict) -> str:
+        queued = "?" if snap["queued"] is None else snap["queued"]
+        return (f"queue {queued} · in flight {snap['in_flight']} · archived {snap['archived']} · "
+                f"rejects {snap['rejects']} · blocks {snap['blocks']} · "
+                f"from archive {snap['from_archive']} · documents {snap['documents']}")
+
+    def tick(self) -> None:
         snap = self.snapshot()
-        now = time.monotonic()
-        last_t, last_pages = self._last
-        rate = (snap["pages"] - last_pages) / max(now - last_t, 1e-9)
-        self._last = (now, snap["pages"])
-        logger.info(
-            "[%s] pages %d (archived %d, from archive %d), documents %d, rejects %d, %.1f pages/s",
-            spider.name, snap["pages"], snap["archived"], snap["from_archive"], snap["documents"],
-            snap["rejects"], rate,
-        )
+        total = snap["pages"] + (snap["queued"] or 0) + snap["in_flight"]
+        self.task.update(snap["pages"], total=total, info=self.describe(snap))
 
     def spider_closed(self, spider, reason) -> None:
-        if self._task and self._task.running:
-            self._task.stop()
-        snap = self.snapshot()
-        elapsed = time.monotonic() - self.started
-        logger.info(
-            "[%s] finished (%s): pages %d, archived %d, from archive %d, documents %d, rejects %d, %.1f pages/s overall",
-            spider.name, reason, snap["pages"], snap["archived"], snap["from_archive"], snap["documents"],
-            snap["rejects"], snap["pages"] / max(elapsed, 1e-9),
-        )
+        if self._loop and self._loop.running:
+            self._loop.stop()
+        if self.task is not None:
+            snap = self.snapshot()
+            self.task.update(snap["pages"], total=snap["pages"])
+            self.task.done(info=f"{reason} · {self.describe(snap)}")
 
 
 class RunManifest:

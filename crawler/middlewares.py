@@ -6,9 +6,12 @@ before any spider middleware can drop it. Every such response, of any status, is
 run's WARC files before a spider parses it. A request that ends without a response (timeout,
 refused connection, forbidden by robots.txt) is archived as a metadata record with the reason.
 
-On resume the run folder already holds WARC files: their records are indexed by request
-fingerprint and served back instead of fetched, so the spider walks the same path without
-touching the site and nothing is archived twice.
+On resume the run folder already holds WARC files: their final answers (2xx, 3xx, 404 and the
+other client errors that asking again does not change) are indexed by request fingerprint and
+served back instead of fetched, and robots.txt refusals are not archived again, so the spider
+walks the same path without touching the site and nothing final is archived twice. Passing
+trouble (5xx, 403/408/425/429/456, blocks, timeouts, refused connections) is asked again on resume, and
+each attempt is archived: it is evidence of what the site said that time.
 """
 
 from __future__ import annotations
@@ -91,6 +94,8 @@ class ArchiveMiddleware:
         self.max_bytes = crawler.settings.getint("LENDCORPUS_WARC_MAX_BYTES")
         self.writer: RunWarcWriter | None = None
         self.archived: dict[str, tuple[Path, int]] = {}
+        #: fingerprints whose robots.txt refusal is already archived (a resume does not archive it again)
+        self.refused: set[str] = set()
         self.failures_in_a_row = 0
         self.max_failures = crawler.settings.getint("LENDCORPUS_ARCHIVE_MAX_FAILURES", 3)
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
@@ -106,18 +111,24 @@ class ArchiveMiddleware:
     def spider_opened(self, spider) -> None:
         damaged = 0
         for path in warc_files(self.run.directory):
-            for rec in iter_archive(path, types=("response",)):
+            for rec in iter_archive(path, types=("response", "metadata")):
                 if isinstance(rec, ArchiveDamage):
                     damaged += 1
-                elif rec.fingerprint and (rec.status or 0) < 400 and H_BLOCKED not in rec.warc_headers:
-                    # only good answers are served back; errors and blocks are asked again
+                elif not rec.fingerprint or H_BLOCKED in rec.warc_headers:
+                    continue  # blocks are asked again
+                elif rec.rec_type == "metadata":
+                    if rec.error == "robots_forbidden":  # robots.txt itself is served back: same verdict
+                        self.refused.add(rec.fingerprint)
+                elif is_final_answer(rec.status or 0):
                     self.archived[rec.fingerprint] = (path, rec.offset)
-        if self.archived or damaged:
+        if self.archived or self.refused or damaged:
             logger.info(
                 "resuming run %s: %d archived responses will be served from the archive (%d damaged stretches skipped)",
                 self.run.run_id, len(self.archived), damaged,
             )
             self.stats.set_value("lendcorpus/resume/archived_responses", len(self.archived))
+        if self.refused:
+            self.stats.set_value("lendcorpus/resume/archived_refusals", len(self.refused))
         self.writer = RunWarcWriter(
             self.run.directory,
             self.run.warc_prefix,
@@ -182,6 +193,9 @@ class ArchiveMiddleware:
             if "robots.txt" not in str(exception):
                 return None
             reason = "robots_forbidden"
+            if self.refused and self._fingerprint(request) in self.refused:
+                self.stats.inc_value("lendcorpus/archive/replayed_refusals")
+                return None  # refused before, with the same archived robots.txt: archived once
         else:
             reason = _reason(exception)
         self._write(request, None, [], b"", reason)
@@ -224,6 +238,19 @@ class ArchiveMiddleware:
         self.stats.inc_value("lendcorpus/archive/records")
         self.stats.inc_value("lendcorpus/archive/bytes", len(body))
         return True
+
+
+#: Answers that may be passing trouble: asked again on resume (each attempt is archived).
+TRANSIENT_STATUSES = frozenset({403, 408, 425, 429, 456})
+
+
+def is_final_answer(status: int) -> bool:
+    """Whether an archived answer stands for good, so a resume serves it back instead of asking again.
+
+    2xx/3xx and the client errors that do not change by asking again (404, 410, 400...) are final;
+    5xx, 403/408/425/429/456 and block pages are asked again, since they may have been passing trouble.
+    """
+    return status < 500 and status not in TRANSIENT_STATUSES
 
 
 def _reason(exc: Exception) -> str:

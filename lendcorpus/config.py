@@ -28,6 +28,7 @@ CORE_DEFAULTS: dict[str, Any] = {
     "LENDCORPUS_DB": "",  # the corpus file; empty = <data folder>/corpus.duckdb
     "LENDCORPUS_LOCK_WAIT": 30.0,  # seconds a writer waits for another process's lock
     "LENDCORPUS_MAX_RECORD_BYTES": 64 * 2**20,  # a bigger WARC record block or payload is a reject
+    "LENDCORPUS_PROGRESS": "",  # bar, log or off; empty = bars on a terminal, lines otherwise
 }
 #: Read by the environment only (they locate the settings file or steer tests).
 ENVIRONMENT_ONLY = ("LENDCORPUS_CONFIG", "LENDCORPUS_CRASH_AT", "LENDCORPUS_LOG_LEVEL", "LENDCORPUS_SHARED",

@@ -14,6 +14,7 @@ better parser reaches everything ever fetched, with no request to any site.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator
 from collections import Counter
@@ -24,13 +25,13 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from lendcorpus.archive import ArchiveDamage, iter_archive, warc_files
+from lendcorpus.archive import DEFAULT_TYPES, ArchiveDamage, iter_archive, warc_files
 from lendcorpus.corpus import connect_write
 from lendcorpus.crashpoints import crash_point
 from lendcorpus.paths import archive_root
 from lendcorpus.pipelines.executor import LocalExecutor
 from lendcorpus.pipelines.extract.model import ROW_TABLES
-from lendcorpus.pipelines.passes import corpus_passes
+from lendcorpus.pipelines.passes import corpus_passes, observe_chunks
 from lendcorpus.pipelines.record_stage import (DOC_SCHEMA, FETCH_SCHEMA, RECORD_SECONDS, REJECT_SCHEMA,  # noqa: F401
                                                WORKER_MEMORY, Batch, BatchResult, default_jobs)
 
@@ -100,6 +101,37 @@ class BuildStats:
     seconds: float = 0.0
     passes: dict[str, dict[str, int]] = field(default_factory=dict)
     rows: Counter = field(default_factory=Counter)
+    files_to_load: int = 0
+    bytes_to_load: int = 0
+    bytes_read: int = 0
+    load_seconds: float = 0.0
+    pass_seconds: dict[str, float] = field(default_factory=dict)
+
+    def load_line(self) -> str:
+        """What the load has done so far, beside its progress bar."""
+        return (f"files {self.files_loaded}/{self.files_to_load} · records {self.records} · "
+                f"new documents {self.documents} · rejects {sum(self.rejects.values())}")
+
+    def screen(self, top: int = 5) -> list[str]:
+        """The build's one-screen summary (without the verdict line)."""
+        from lendcorpus.progress import human_bytes
+
+        lines = ["build summary",
+                 f"  archive: {self.files_loaded} file(s) loaded, {self.files_skipped} already loaded · "
+                 f"{human_bytes(self.bytes_read)} read · {self.records} records · "
+                 f"{self.damaged} damaged stretch(es) · {self.load_seconds:.1f} s",
+                 f"  corpus: {self.documents} new document(s), {self.documents_known} already in · "
+                 f"{self.fetches} fetch(es)" + (" · rows " + ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items()))
+                                                if self.rows else "")]
+        n_rejects = sum(self.rejects.values())
+        shown = ", ".join(f"{k} {v}" for k, v in self.rejects.most_common(top))
+        more = f", … {len(self.rejects) - top} more reasons" if len(self.rejects) > top else ""
+        lines.append(f"  rejects {n_rejects}" + (f": {shown}{more}" if n_rejects else ""))
+        if self.passes:
+            lines.append("  passes: " + ", ".join(f"{short_pass_name(name)} {self.pass_seconds.get(name, 0):.1f} s"
+                                                   for name in self.passes))
+        lines.append(f"  took {self.seconds:.1f} s")
+        return lines
 
     @property
     def docs_per_second(self) -> float:
@@ -114,6 +146,11 @@ class BuildStats:
             f"{self.seconds:.1f}s"
         ) + "".join(f", {t} rows {n}" for t, n in sorted(self.rows.items())) + "".join(f"; {name}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
                     for name, counts in self.passes.items())
+
+
+def short_pass_name(name: str) -> str:
+    """``tags(platforms@..+relevance@3)`` -> ``tags``: the pass without its versions, for people."""
+    return re.split(r"[(@]", name, maxsplit=1)[0]
 
 
 def archive_key(path: Path, root: Path) -> str:
@@ -141,7 +178,12 @@ def read_batches(path: Path, key: str, start: int, default_run: str, *, max_reco
     size = 0
     loaded_to = start
     first = True
-    for item in iter_archive(path, start):
+    for item in iter_archive(path, start, types=None):
+        if not isinstance(item, ArchiveDamage) and item.rec_type not in DEFAULT_TYPES:
+            # a request or warcinfo record: nothing to load, but read -- so a file whose last record
+            # is a request is not read again by every later build
+            loaded_to = item.next_offset
+            continue
         items.append(item)
         if isinstance(item, ArchiveDamage):
             if item.resumed_at is None:
@@ -161,10 +203,12 @@ class Build:
                  progress: Callable[[BuildStats], None] | None = None, progress_every: float = 2.0,
                  jobs: int | None = None, passes: list | None = None, batch_records: int = BATCH_RECORDS,
                  batch_bytes: int = BATCH_BYTES, record_seconds: float | None = RECORD_SECONDS,
-                 worker_memory: int | None = WORKER_MEMORY):
+                 worker_memory: int | None = WORKER_MEMORY, board=None, pass_totals: bool = True):
         """``jobs``: worker processes for the per-record stage (default: every core; 0 runs it in
         this process, without the memory budget or crash isolation). ``passes``: the corpus
-        passes to run (default: all of ``corpus_passes()``)."""
+        passes to run (default: all of ``corpus_passes()``). ``board``: a progress board
+        (``lendcorpus.progress.Progress``): bytes of archive read of the bytes to load, then one
+        task per corpus pass (with a total unless ``pass_totals`` is off: one count query per stream)."""
         self.db = Path(db)
         self.root = Path(root) if root else archive_root()
         self.progress = progress
@@ -175,6 +219,8 @@ class Build:
         self.batch_bytes = batch_bytes
         self.record_seconds = record_seconds
         self.worker_memory = worker_memory
+        self.board = board
+        self.pass_totals = pass_totals  # count what each pass will stream, for its bar's total and ETA
         self._tables: RowTables | None = None
 
     def _row_tables(self, con) -> RowTables:
@@ -219,34 +265,77 @@ class Build:
                                                 max_bytes=self.batch_bytes)
 
                 paths_by_key: dict[str, Path] = {archive_key(Path(p), self.root): Path(p) for p in paths}
+                todo = self._bytes_to_load(paths, known)
+                stats.files_to_load = len(todo)
+                stats.bytes_to_load = sum(todo.values())
+                load = self.board.task("load archive", stats.bytes_to_load, "bytes") if self.board else None
+                read_to: dict[str, int] = {}
                 for batch, result in executor.map(batches()):
                     if batch.first:
                         file_runs[batch.key] = set()
                         damaged[batch.key] = 0
+                        read_to[batch.key] = batch.start
                     damaged[batch.key] += result.damaged
                     self._write_batch(con, batch, result, sizes[batch.key], damaged[batch.key],
                                       file_runs[batch.key], paths_by_key[batch.key], stats)
+                    # the last batch read the file to its end (trailing records it skips included)
+                    upto = max(batch.loaded_to, sizes[batch.key]) if batch.last else batch.loaded_to
+                    stats.bytes_read += max(upto - read_to[batch.key], 0)
+                    read_to[batch.key] = upto
                     if batch.last:
                         stats.files_loaded += 1
+                    if load is not None:
+                        load.update(stats.bytes_read, info=stats.load_line())
                     if self.progress and time.perf_counter() - last_report >= self.progress_every:
                         stats.seconds = time.perf_counter() - started
                         self.progress(stats)
                         last_report = time.perf_counter()
+                if load is not None:
+                    load.update(stats.bytes_read, total=max(stats.bytes_read, stats.bytes_to_load))
+                    load.done(info=stats.load_line())
+                stats.load_seconds = time.perf_counter() - started
                 for corpus_pass in (corpus_passes() if self.passes is None else self.passes):
                     crash_point(f"build:before-pass:{corpus_pass.name}")
                     if hasattr(corpus_pass, "executor"):
                         corpus_pass.executor = executor if self.jobs else None
+                    task = None
+                    if self.board is not None:
+                        short = short_pass_name(corpus_pass.name)
+                        self.board.print(f"pass {short}: started ({corpus_pass.name})")
+                        task = self.board.task(f"pass {short}", None, "docs")
+                    t0 = time.perf_counter()
                     try:
-                        stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
+                        with observe_chunks(*((task.advance, lambda n, t=task: t.update(total=(t.total or 0) + n))
+                                              if task is not None and self.pass_totals else
+                                              (task.advance if task is not None else None, None))):
+                            stats.passes[corpus_pass.name] = corpus_pass.run(con, reprocess=reprocess)
                     finally:
                         if hasattr(corpus_pass, "executor"):
                             corpus_pass.executor = None
+                    stats.pass_seconds[corpus_pass.name] = time.perf_counter() - t0
+                    if task is not None:
+                        counts = stats.passes[corpus_pass.name] or {}
+                        task.done(info=", ".join(f"{k} {v}" for k, v in counts.items()) or "nothing to do")
             finally:
                 con.close()
         finally:
             executor.close()
         stats.seconds = time.perf_counter() - started
         return stats
+
+    def _bytes_to_load(self, paths, known: dict[str, tuple[int, int]]) -> dict[str, int]:
+        """Bytes of each WARC file this build will read: its size less what earlier builds loaded."""
+        todo = {}
+        for path in paths:
+            path = Path(path)
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue
+            start = known.get(archive_key(path, self.root), (0, 0))[1]
+            if size > start:
+                todo[archive_key(path, self.root)] = size - start
+        return todo
 
     def _write_batch(self, con, batch: Batch, result: BatchResult, size: int, damaged: int,
                      runs_done: set[str], path: Path, stats: BuildStats) -> None:

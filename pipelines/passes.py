@@ -19,6 +19,9 @@ Register a pass in ``corpus_passes``.
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -131,6 +134,8 @@ def stream_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list, size: in
     (A cursor is another connection: it does not see ``con``'s temporary tables.)"""
     cur = con.cursor()
     try:
+        if _total_observer is not None:
+            _total_observer(cur.execute(f"SELECT count(*) FROM ({sql}) AS _rows", params).fetchone()[0])
         cur.execute(sql, params)
         while True:
             rows = cur.fetchmany(size)
@@ -141,10 +146,44 @@ def stream_rows(con: duckdb.DuckDBPyConnection, sql: str, params: list, size: in
         cur.close()
 
 
+#: called with the number of rows of each chunk a pass has finished (the build's progress)
+_chunk_observer: Callable[[int], None] | None = None
+#: called with the number of rows a pass is about to stream (``stream_rows``): the bar's total
+_total_observer: Callable[[int], None] | None = None
+
+
+@contextmanager
+def observe_chunks(observer: Callable[[int], None] | None, totals: Callable[[int], None] | None = None):
+    """Meanwhile, report the rows of every chunk the passes finish (``run_chunks``) to ``observer``
+    and the rows each ``stream_rows`` will yield to ``totals`` (one count query per stream)."""
+    global _chunk_observer, _total_observer
+    previous = _chunk_observer, _total_observer
+    _chunk_observer, _total_observer = observer, totals
+    try:
+        yield
+    finally:
+        _chunk_observer, _total_observer = previous
+
+
+def _rows_in(chunk) -> int:
+    """Documents in a chunk: a list of rows, or a tuple whose first item is one (rows + context)."""
+    if isinstance(chunk, tuple) and chunk and isinstance(chunk[0], list):
+        return len(chunk[0])
+    return len(chunk) if isinstance(chunk, list) else 0
+
+
 def run_chunks(executor, fn, chunks):
     """``fn`` over ``chunks`` on the build's workers when there are any, else here; in order."""
-    if executor is not None:
-        yield from executor.map_calls(fn, chunks)
-    else:
+    sizes: deque[int] = deque()
+
+    def counted():
         for chunk in chunks:
-            yield fn(chunk)
+            sizes.append(_rows_in(chunk))
+            yield chunk
+
+    results = executor.map_calls(fn, counted()) if executor is not None else map(fn, counted())
+    for result in results:
+        n = sizes.popleft() if sizes else 0
+        if _chunk_observer is not None:
+            _chunk_observer(n)
+        yield result

@@ -41,7 +41,7 @@ def farm_crawl(tmp_path_factory, replay):
     home = tmp_path_factory.mktemp("home")
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "jiedai_baike" / "full"
-    proc = run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--job", str(job), *FAST, env=env)
+    proc = run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--new", "--job", str(job), *FAST, env=env)
     build = run_cli("build", env=env)
     return {"home": home, "job": job, "db": home / "corpus.duckdb", "crawl": proc, "build": build, "env": env}
 
@@ -180,7 +180,7 @@ def _count_responses(job: Path) -> int:
 def _interrupt(job: Path, replay, env: dict, sig: int, after: int) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "lendcorpus.cli", "crawl", "jiedai_baike", "--replay", replay.address,
-         "--job", str(job), *SLOW],
+         "--new", "--job", str(job), *SLOW],
         env=dict(os.environ, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while _count_responses(job) < after and time.monotonic() < deadline:
@@ -230,7 +230,7 @@ def test_full_disk_stops_cleanly_keeps_every_intact_record_and_resumes(replay, t
     try:
         env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
         job = disk / "run"
-        first = run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--job", str(job), *FAST,
+        first = run_cli("crawl", "jiedai_baike", "--replay", replay.address, "--new", "--job", str(job), *FAST,
                         env=env, check=False)
         assert first.returncode != 0
         assert "archive unwritable" in first.stderr and "archive_unwritable" in first.stderr

@@ -177,7 +177,7 @@ def sites_crawl(tmp_path_factory, replay) -> dict:
     env = {"LENDCORPUS_HOME": str(home)}
     jobs = {n: home / "archive" / n / "test" for n in NEW_SITES}
     with ThreadPoolExecutor(max_workers=len(NEW_SITES)) as pool:
-        list(pool.map(lambda n: run_cli("crawl", n, "--replay", replay.address, "--job", str(jobs[n]), *FAST,
+        list(pool.map(lambda n: run_cli("crawl", n, "--replay", replay.address, "--new", "--job", str(jobs[n]), *FAST,
                                         env=env, timeout=120), NEW_SITES))
     run_cli("build", env=env, timeout=120)
     records = {n: [r for f in warc_files(j) for r in iter_archive(f) if isinstance(r, ArchivedRecord)]

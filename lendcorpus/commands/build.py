@@ -1,4 +1,10 @@
-"""lendcorpus build [WARC ...]: load archives not yet loaded into the corpus."""
+"""lendcorpus build [WARC ...]: load archives not yet loaded into the corpus.
+
+Progress on stderr (bars on a terminal, plain lines otherwise): bytes of archive read of the bytes
+to load, with rate and ETA, then each corpus pass. It ends with the one-line ``build: ...`` on stdout
+(for scripts, as before) and a one-screen summary on stderr that states the exit code: 0, or 4 when
+the drift check finds a page kind that stopped yielding (layout changed?).
+"""
 
 from __future__ import annotations
 
@@ -23,11 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lendcorpus.archive import warc_files
     from lendcorpus.pipelines.build import Build
-
-    def progress(stats) -> None:
-        print(f"  ... {stats.records} records, {stats.documents} new documents, "
-              f"{sum(stats.rejects.values())} rejects, {stats.records / max(stats.seconds, 1e-9):.0f} records/s",
-              file=sys.stderr)
+    from lendcorpus.progress import Progress
 
     if args.jobs is not None and args.jobs < 1:
         print("--jobs must be at least 1", file=sys.stderr)
@@ -40,12 +42,21 @@ def run(args: argparse.Namespace) -> int:
                 print(f"no such file or folder: {p}", file=sys.stderr)
                 return 2
             files.extend(warc_files(p))
-    stats = Build(args.db, root=args.archive, progress=progress, jobs=args.jobs).run(files, reprocess=args.reprocess)
+    board = Progress()
+    try:
+        stats = Build(args.db, root=args.archive, jobs=args.jobs, board=board).run(files, reprocess=args.reprocess)
+    finally:
+        board.close()
     print(f"build: {stats.summary()}")
     if stats.rejects:
         print("rejects by stage:reason: " + ", ".join(f"{k} {v}" for k, v in sorted(stats.rejects.items())))
+    sys.stdout.flush()
+    code = 0
     if not args.no_drift_check:
         from lendcorpus.commands.drift import report_alarms
 
-        return report_alarms(args.db)
-    return 0
+        code = report_alarms(args.db)
+    print("\n".join(stats.screen()), file=sys.stderr)
+    print("FAILED (exit 4): layout changed? see the drift lines above (page kind and an archived example)"
+          if code else "ok (exit 0)", file=sys.stderr)
+    return code

@@ -4,12 +4,18 @@ Ends with a one-screen summary per spider (pages, archived, rejects by reason, b
 and an exit code a script can act on: 0 every spider finished and fetched something, 1 a spider
 stopped early (blocked, archive unwritable, shut down), 5 nothing could be fetched (every request
 failed: refused, timed out, DNS...), 7 a distributed worker gave up on an unreachable Redis, 8 Redis
-came back without the crawl (docs/distributed.md, "Redis outages").
+came back without the crawl (docs/distributed.md, "Redis outages"); 2 bad arguments, among them a
+``--job`` folder that holds no run (a typo would otherwise start a new run under that name: ``--new``
+says a new run is meant).
+
+The first line on stderr names the run folder. Scrapy's own log is at WARNING unless ``-v`` (INFO)
+or ``-vv`` (DEBUG) is given; lendcorpus's own lines (progress, resume, archive) always show.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -26,7 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replay", nargs="?", const="auto", default=None, metavar="HOST:PORT",
                    help="crawl the offline replay instead of the real sites: start one (no value) or use a running one")
     p.add_argument("--job", type=Path, default=None,
-                   help="run folder; give the folder of an earlier run to resume it (with 'all': one sub-folder per spider)")
+                   help="the folder of an earlier run, to resume it (with 'all': the folder holding one sub-folder per "
+                        "spider); a folder that holds no run is refused (exit 2) unless --new is given")
+    p.add_argument("--new", action="store_true",
+                   help="with --job: start a new run in that folder (refused, exit 2, if it already holds a run)")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="Scrapy's own log: -v INFO, -vv DEBUG (default: warnings and errors only)")
     p.add_argument("--since", default=None, metavar="YYYY-MM-DD",
                    help="skip items older than this date (spiders that list by time)")
     p.add_argument("-a", dest="spider_args", action="append", default=[], metavar="NAME=VALUE",
@@ -61,14 +72,19 @@ def spider_names(settings) -> list[str]:
 
 
 def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict | None = None,
-          jobs: dict[str, Path] | None = None, outcome: dict | None = None) -> dict[str, str]:
+          jobs: dict[str, Path] | None = None, outcome: dict | None = None,
+          verbosity: int | None = None) -> dict[str, str]:
     """Run the named spiders in one process; returns each spider's finish reason.
 
     ``jobs`` gives a run folder per spider (distributed workers: the crawl's folder); ``outcome``,
-    when given, receives each spider's final stats and run folder (for the summary)."""
-    from scrapy.crawler import Crawler, CrawlerProcess
+    when given, receives each spider's final stats and run folder (for the summary); ``verbosity``
+    (0, 1, 2), when given, lets Scrapy's own log through at WARNING, INFO or DEBUG."""
+    from scrapy.crawler import Crawler
 
-    process = CrawlerProcess(settings)
+    if verbosity is not None:
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False, priority="cmdline")  # ours instead, below
+    process = _process_class()(settings)
+    handler = install_log_handler(settings, verbosity, names) if verbosity is not None else None
     crawlers = {}
     for i, name in enumerate(names):
         s = settings.copy()
@@ -80,7 +96,13 @@ def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict
         crawler = Crawler(process.spider_loader.load(name), s, init_reactor=(i == 0))
         crawlers[name] = crawler
         process.crawl(crawler, **(spider_args or {}))
-    process.start()
+    process.crawlers_by_name = crawlers
+    try:
+        process.start()
+    finally:
+        if handler is not None:
+            logging.root.removeHandler(handler)
+            handler.close()
     reasons = {}
     for name, c in crawlers.items():
         reason = c.stats.get_value("finish_reason") or "unknown"
@@ -92,6 +114,141 @@ def crawl(names: list[str], settings, job: Path | None = None, spider_args: dict
             run = getattr(c, "_lendcorpus_run", None)
             outcome[name] = {"stats": dict(c.stats.get_stats()), "run_dir": run.directory if run else None}
     return reasons
+
+
+class _OwnLinesAndOthersFrom(logging.Filter):
+    """lendcorpus's lines (and its spiders') always; other libraries' (Scrapy, Spidermon, Twisted)
+    from ``level`` on. Spidermon's monitor reports come through the spider's logger: left to ``level``."""
+
+    def __init__(self, level: int, spiders: set[str]):
+        super().__init__()
+        self.level = level
+        self.spiders = spiders
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (record.name == "scrapy.core.scraper" and record.exc_info and self.level >= logging.WARNING
+                and str(record.msg).startswith("Error downloading")):
+            # a failed download (timeout, refused...): archived and counted as a reject already; one line
+            # here, not Twisted's 60-line traceback (-v shows it). A spider's own errors keep theirs.
+            record.exc_info, record.exc_text = None, None
+        if record.levelno >= self.level or record.name.startswith("lendcorpus"):
+            return True
+        return record.name in self.spiders and not str(record.msg).startswith("[Spidermon]")
+
+
+def install_log_handler(settings, verbosity: int, spiders: list[str]) -> logging.Handler:
+    """The crawl's root log handler (in place of Scrapy's, which is turned off with
+    LOG_INSTALL_ROOT_HANDLER): Scrapy's format, file and level settings, plus the filter above.
+    Scrapy's own log at WARNING (0), INFO (1) or DEBUG (2+)."""
+    import warnings
+
+    level = (logging.WARNING, logging.INFO)[verbosity] if verbosity < 2 else logging.DEBUG
+    if settings.get("LOG_FILE"):
+        handler: logging.Handler = logging.FileHandler(settings.get("LOG_FILE"),
+                                                       mode="a" if settings.getbool("LOG_FILE_APPEND") else "w",
+                                                       encoding=settings.get("LOG_ENCODING"))
+    elif settings.getbool("LOG_ENABLED"):
+        handler = logging.StreamHandler(sys.stderr)
+    else:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter(fmt=settings.get("LOG_FORMAT"), datefmt=settings.get("LOG_DATEFORMAT")))
+    handler.setLevel(min(level, logging.INFO))  # lendcorpus's own lines are at INFO
+    handler.addFilter(_OwnLinesAndOthersFrom(level, set(spiders)))
+    logging.root.setLevel(logging.NOTSET)
+    logging.root.addHandler(handler)
+    if verbosity == 0:
+        # Spidermon 1.27 calls Spider.log(), deprecated by Scrapy 2.19, on every monitor run
+        warnings.filterwarnings("ignore", module=r"spidermon(\.|$)")
+    return handler
+
+
+def _process_class():
+    """CrawlerProcess that says, on Ctrl-C, what the graceful shutdown waits for."""
+    from scrapy.crawler import CrawlerProcess
+
+    class Process(CrawlerProcess):
+        crawlers_by_name: dict = {}
+
+        def _log_shutdown(self, signum: int) -> None:  # called on the reactor thread by Scrapy
+            print(shutdown_message(self.crawlers_by_name), file=sys.stderr, flush=True)
+
+        def _log_kill(self, signum: int) -> None:
+            print("second Ctrl-C: stopping now, without waiting for requests in flight; everything archived "
+                  "so far is kept (a half-written last record is skipped on resume)", file=sys.stderr, flush=True)
+
+    return Process
+
+
+def shutdown_message(crawlers: dict) -> str:
+    """What a graceful stop waits for: requests in flight (each ends by DOWNLOAD_TIMEOUT), then the
+    archive and run.json are closed. Ctrl-C again forces."""
+    in_flight, timeout, folders = 0, 0.0, []
+    for name, c in crawlers.items():
+        try:
+            in_flight += len(c.engine.downloader.active)
+        except AttributeError:
+            pass
+        timeout = max(timeout, c.settings.getfloat("DOWNLOAD_TIMEOUT"))
+        run = getattr(c, "_lendcorpus_run", None)
+        if run is not None:
+            folders.append(str(run.directory))
+    resume = (f" Resume later with --job {folders[0]}" if len(folders) == 1 else
+              " Resume later with --job and the run folder" if folders else "")
+    return (f"Ctrl-C: stopping gracefully. Waiting for {in_flight} request(s) in flight to be answered or to time "
+            f"out (at most {timeout:.0f} s, DOWNLOAD_TIMEOUT) and be archived, then closing the WARC files and "
+            f"run.json. Press Ctrl-C again to stop at once.{resume}.")
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether a folder is a run folder: it has a run manifest or WARC files."""
+    from lendcorpus.archive import warc_files
+
+    if not folder.is_dir():
+        return False
+    return (folder / "run.json").exists() or bool(warc_files(folder))
+
+
+def check_job(job: Path, names: list[str], new: bool) -> str | None:
+    """Why ``--job`` (with or without ``--new``) is refused, or None. One spider: the folder is the
+    run; several: the folder holds one run folder per spider."""
+    runs = [job] if len(names) == 1 else [job / n for n in names]
+    held = [r for r in runs if holds_run(r)]
+    if new and held:
+        return (f"--job {job} --new: {held[0]} already holds a run; to resume it, leave out --new; "
+                "for a new run, give a new folder")
+    if not new and not held:
+        hint = "" if len(names) == 1 else f" (expected sub-folders per spider, e.g. {runs[0]})"
+        return (f"--job {job}: no run to resume there{hint}. Check the path (the first line of the earlier crawl "
+                "named its run folder), or add --new to start a new run in that folder")
+    return None
+
+
+def plan_run_dirs(names: list[str], settings, job: Path | None,
+                  jobs: dict[str, Path] | None = None) -> dict[str, Path]:
+    """The run folder of each spider, decided before the crawl starts so the first line can name it."""
+    from lendcorpus.crawler.runs import new_run_id
+    from lendcorpus.paths import archive_root
+
+    if job is not None:
+        return {n: job if len(names) == 1 else job / n for n in names}
+    if jobs:
+        return dict(jobs)
+    preset = settings.get("LENDCORPUS_JOB_DIR") or settings.get("JOBDIR") or ""
+    if preset:
+        return {n: Path(preset) for n in names}
+    base = Path(settings.get("LENDCORPUS_ARCHIVE_DIR") or archive_root())
+    run_id = new_run_id()
+    return {n: base / n / run_id for n in names}
+
+
+def run_folder_line(dirs: dict[str, Path]) -> str:
+    if len(dirs) == 1:
+        return f"run folder: {next(iter(dirs.values()))}"
+    parents = {str(d.parent.parent) for d in dirs.values()}
+    names = {d.name for d in dirs.values()}
+    if len(parents) == 1 and len(names) == 1:
+        return f"run folders: {parents.pop()}/<spider>/{names.pop()}"
+    return "run folders: " + ", ".join(str(d) for d in dirs.values())
 
 
 def _count(stats: dict, prefix: str, keep=lambda code: True) -> int:
@@ -189,15 +346,18 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"unknown spider {args.spider!r}; known: {', '.join(names) or '(none)'}", file=sys.stderr)
         return 2
-    replay = None
-    if args.replay == "auto":
-        from lendcorpus.crawler.replay.server import ReplayProcess
-
-        replay = ReplayProcess().start()
-        settings.set("LENDCORPUS_REPLAY", replay.address, priority="cmdline")
-        print(f"replay server on {replay.address}", file=sys.stderr)
-    elif args.replay:
-        settings.set("LENDCORPUS_REPLAY", args.replay, priority="cmdline")
+    if args.new and args.job is None:
+        print("--new starts a new run in the --job folder: give --job DIR too (without --job every crawl is a new "
+              "run in the archive folder)", file=sys.stderr)
+        return 2
+    redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
+    # Workers of a distributed crawl start together on a shared folder (docs/distributed.md): the
+    # first one makes the run there, so --job may name a folder that holds no run yet.
+    if args.job is not None and not (redis_url and not args.new):
+        refused = check_job(args.job, chosen, args.new)
+        if refused:
+            print(f"error: {refused}", file=sys.stderr)
+            return 2
     spider_args = {}
     for item in args.spider_args:
         key, sep, value = item.partition("=")
@@ -207,8 +367,10 @@ def run(args: argparse.Namespace) -> int:
         spider_args[key] = value
     if args.since:
         spider_args["since"] = args.since
+    explicit_log_level = (settings.getpriority("LOG_LEVEL") or 0) >= 40 or "LENDCORPUS_LOG_LEVEL" in os.environ
+    if args.verbose >= 2:
+        settings.set("LOG_LEVEL", "DEBUG", priority="cmdline")
     jobs = None
-    redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
     if redis_url:
         from lendcorpus.crawler.distributed import configure
         from lendcorpus.crawler.distributed.commands import worker_run_dirs
@@ -216,12 +378,25 @@ def run(args: argparse.Namespace) -> int:
         configure(settings, redis_url, worker_id=args.worker_id)
         if args.job is None:
             jobs = worker_run_dirs(settings, chosen)
-        print(f"worker {settings.get('LENDCORPUS_WORKER_ID')} of the crawl in {redis_url}", file=sys.stderr)
     elif args.worker_id:
         settings.set("LENDCORPUS_WORKER_ID", args.worker_id, priority="cmdline")
+    jobs = plan_run_dirs(chosen, settings, args.job, jobs)
+    print(run_folder_line(jobs), file=sys.stderr, flush=True)  # the first line: where this run goes
+    if redis_url:
+        print(f"worker {settings.get('LENDCORPUS_WORKER_ID')} of the crawl in {redis_url}", file=sys.stderr)
+    replay = None
+    if args.replay == "auto":
+        from lendcorpus.crawler.replay.server import ReplayProcess
+
+        replay = ReplayProcess().start()
+        settings.set("LENDCORPUS_REPLAY", replay.address, priority="cmdline")
+        print(f"replay server on {replay.address}", file=sys.stderr)
+    elif args.replay:
+        settings.set("LENDCORPUS_REPLAY", args.replay, priority="cmdline")
     got: dict = {}
     try:
-        reasons = crawl(chosen, settings, args.job, spider_args, jobs=jobs, outcome=got)
+        reasons = crawl(chosen, settings, None, spider_args, jobs=jobs, outcome=got,
+                        verbosity=None if explicit_log_level else args.verbose)
     finally:
         if replay is not None:
             replay.stop()

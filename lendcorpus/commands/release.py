@@ -52,15 +52,21 @@ def run(args: argparse.Namespace) -> int:
         print("error: usage: lendcorpus release --version V --out DIR  |  lendcorpus release verify DIR",
               file=sys.stderr)
         return 2
+    from lendcorpus.progress import Progress
+
+    board = Progress()
     opts = ReleaseOptions(relevant_only=not args.all, takedown_files=takedown_files,
                           previous=Path(args.previous) if args.previous else None, workers=args.workers,
-                          progress=True, csv=args.csv)
+                          progress=True, csv=args.csv, board=board)
     t0 = time.perf_counter()
     try:
         manifest = make_release(args.db, args.release_version, Path(args.out), opts)
     except (ReleaseError, TakedownError) as exc:
+        board.close()
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        board.close()
     rows = ", ".join(f"{n} {t['rows']}" for n, t in manifest["tables"].items())
     print(f"release {manifest['version']} written to {args.out} in {time.perf_counter() - t0:.1f}s: {rows}")
     return 0

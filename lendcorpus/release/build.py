@@ -62,6 +62,8 @@ class ReleaseOptions:
     workers: int = 0  # 0 = one per CPU for big tables, inline for small ones
     progress: bool = False
     csv: bool = False  # a CSV copy beside each Parquet shard
+    #: a progress board (lendcorpus.progress.Progress): rows of each table written, shard by shard
+    board: object | None = None
 
 
 @dataclass
@@ -145,14 +147,20 @@ def make_release(db: Path | str, version: str, out: Path | str, opts: ReleaseOpt
             t0 = time.perf_counter()
             res = _write_table(con, spec, tmp / "data", opts)
             results.append(res)
-            _log(opts, f"  {spec.name}: {res.rows} rows, {len(res.files)} file(s) in {time.perf_counter() - t0:.1f}s")
+            if opts.board is None:  # the board printed its own line
+                _log(opts, f"  {spec.name}: {res.rows} rows, {len(res.files)} file(s) in {time.perf_counter() - t0:.1f}s")
         _check_takedowns_absent(tmp, results, takedowns)
         if opts.csv:
             from lendcorpus.release.csvcopy import write_csv_copy
 
-            for res in results:
-                for f in res.files:
-                    write_csv_copy(f)
+            shards = [f for res in results for f in res.files]
+            task = opts.board.task("release CSV copies", len(shards), "shards") if opts.board is not None else None
+            for f in shards:
+                write_csv_copy(f)
+                if task is not None:
+                    task.update(advance=1, info=f.name)
+            if task is not None:
+                task.done(info=f"{len(shards)} CSV file(s)")
         context = docs.collect_context(con, results, snapshot)
         changes = docs.compare_with_previous(tmp, results, previous, takedowns)
         con.close()
@@ -279,6 +287,7 @@ def _write_table(con, spec: TableSpec, data_dir: Path, opts: ReleaseOptions) -> 
     needs_scrub = bool(spec.gate_columns)
     failures: list[tuple[str, str, dict]] = []
     workers = _workers(opts, total)
+    task = opts.board.task(f"release {spec.name}", total, "rows") if opts.board is not None else None
 
     def finish(part: pa.RecordBatch, res: dict | None) -> None:
         arrays = {}
@@ -299,6 +308,8 @@ def _write_table(con, spec: TableSpec, data_dir: Path, opts: ReleaseOptions) -> 
                         result.redactions[k] = result.redactions.get(k, 0) + v
         table = pa.Table.from_pydict(arrays).cast(spec.schema)
         writer.add(table)
+        if task is not None:
+            task.update(advance=table.num_rows, info=f"shard {writer._shard + 1}/{writer.n}")
 
     chunks = _chunks(con, spec, sql)
     if not needs_scrub:
@@ -324,6 +335,8 @@ def _write_table(con, spec: TableSpec, data_dir: Path, opts: ReleaseOptions) -> 
                           f"table {spec.name} ({shown}{' …' if len(failures) > 10 else ''}). Nothing was written.")
     result.files = writer.close()
     result.redactions = dict(sorted(result.redactions.items()))
+    if task is not None:
+        task.done(info=f"{len(result.files)} shard(s), {result.rows_redacted} row(s) redacted")
     return result
 
 

@@ -66,7 +66,7 @@ def single(site, tmp_path_factory):
     """The reference: one ordinary single-machine crawl of the same site."""
     home = tmp_path_factory.mktemp("single")
     job = home / "run"
-    run_cli("crawl", "jiedai_baike", "--replay", site["server"].address, "--job", str(job), *FAST,
+    run_cli("crawl", "jiedai_baike", "--replay", site["server"].address, "--new", "--job", str(job), *FAST,
             env={"LENDCORPUS_HOME": str(home)})
     got = exchanges(job)
     assert max(got.values()) == 1 and len(got) > 150

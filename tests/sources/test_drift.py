@@ -60,7 +60,7 @@ def test_changed_layout_ends_the_crawl_and_the_build_with_a_report(tmp_path):
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "tieba" / "changed"
     with ReplayProcess([sites]) as replay:
-        crawl = run_cli("crawl", "tieba", "--replay", replay.address, "--job", str(job), *ARGS, env=env, check=False)
+        crawl = run_cli("crawl", "tieba", "--replay", replay.address, "--new", "--job", str(job), *ARGS, env=env, check=False)
     assert crawl.returncode == EXIT_LAYOUT_CHANGED, crawl.stderr[-3000:]
     assert "layout changed? tieba/thread:" in crawl.stderr and "tieba: layout_changed" in crawl.stderr
     session = json.loads((job / "run.json").read_text())["sessions"][-1]
@@ -92,7 +92,7 @@ def test_unchanged_layout_raises_no_alarm(tmp_path):
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "tieba" / "normal"
     with ReplayProcess() as replay:
-        crawl = run_cli("crawl", "tieba", "--replay", replay.address, "--job", str(job), *ARGS, env=env)
+        crawl = run_cli("crawl", "tieba", "--replay", replay.address, "--new", "--job", str(job), *ARGS, env=env)
     assert "layout changed?" not in crawl.stderr
     stats = json.loads((job / "run.json").read_text())["sessions"][-1]["stats"]
     assert stats["lendcorpus/yield/thread/pages"] >= 50 and stats["lendcorpus/yield/thread/items"] > 500

@@ -395,7 +395,7 @@ def full_crawl(tmp_path_factory, site_copy):
     log = home / "replay.log"
     with ReplayProcess([site_copy], log_path=log) as replay:
         job = home / "archive" / "heimao" / "full"
-        crawl = run_cli("crawl", "heimao", "--replay", replay.address, "--job", str(job), *CRAWL_ARGS, *FAST, env=env)
+        crawl = run_cli("crawl", "heimao", "--replay", replay.address, "--new", "--job", str(job), *CRAWL_ARGS, *FAST, env=env)
     build = run_cli("build", env=env)
     requests = [json.loads(line) for line in log.read_text().splitlines()]
     return {"home": home, "job": job, "db": home / "corpus.duckdb", "crawl": crawl, "build": build, "env": env,
@@ -473,7 +473,7 @@ def test_crawl_without_a_session_says_how_to_log_in(tmp_path, site_copy):
     env = {"LENDCORPUS_HOME": str(tmp_path / "home"), "LENDCORPUS_HEIMAO_COOKIE": ""}
     job = tmp_path / "home" / "archive" / "heimao" / "anon"
     with ReplayProcess([site_copy]) as replay:
-        proc = run_cli("crawl", "heimao", "--replay", replay.address, "--job", str(job), "-a", "keywords=催收",
+        proc = run_cli("crawl", "heimao", "--replay", replay.address, "--new", "--job", str(job), "-a", "keywords=催收",
                        "-a", "couids=5650743478", *FAST, env=env)
     stats = json.loads((job / "run.json").read_text())["sessions"][-1]["stats"]
     assert stats["lendcorpus/rejects/heimao_10005"] == 2 and stats["lendcorpus/session/anonymous"] == 2
@@ -535,7 +535,7 @@ def test_killed_crawl_resumes_to_the_same_result(full_crawl, site_copy, tmp_path
     job = tmp_path / "home" / "archive" / "heimao" / "run1"
     with ReplayProcess([site_copy]) as replay:
         proc = subprocess.Popen([sys.executable, "-m", "lendcorpus.cli", "crawl", "heimao", "--replay", replay.address,
-                                 "--job", str(job), *CRAWL_ARGS, *SLOW], env={**os.environ, **env}, cwd=REPO,
+                                 "--new", "--job", str(job), *CRAWL_ARGS, *SLOW], env={**os.environ, **env}, cwd=REPO,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -566,7 +566,7 @@ def test_second_crawl_fetches_only_new_complaints(tmp_path, site_copy):
     env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
     archive = tmp_path / "home" / "archive" / "heimao"
     with ReplayProcess([site_copy]) as replay:
-        run_cli("crawl", "heimao", "--replay", replay.address, "--job", str(archive / "first"), *FAST, env=env)
+        run_cli("crawl", "heimao", "--replay", replay.address, "--new", "--job", str(archive / "first"), *FAST, env=env)
     assert json.loads((tmp_path / "home" / "state" / "heimao.json").read_text())["marks"]["feed"] > 0
     newer = tmp_path / "newer"
     shutil.copytree(site_copy, newer, ignore=shutil.ignore_patterns("__pycache__"))
@@ -576,7 +576,7 @@ def test_second_crawl_fetches_only_new_complaints(tmp_path, site_copy):
     assert len(new_sns) == 3 and not set(new_sns) & set(BY_SN)
     log = tmp_path / "replay2.log"
     with ReplayProcess([newer], log_path=log) as replay:
-        run_cli("crawl", "heimao", "--replay", replay.address, "--job", str(archive / "second"), *FAST, env=env)
+        run_cli("crawl", "heimao", "--replay", replay.address, "--new", "--job", str(archive / "second"), *FAST, env=env)
     targets = [json.loads(line)["target"] for line in log.read_text().splitlines()]
     details = sorted(t.split("/")[3] for t in targets if t.startswith("/complaint/view/"))
     assert details == sorted(new_sns)
@@ -592,7 +592,7 @@ def test_blocks_back_off_then_close_the_spider_and_are_rejected(tmp_path, site_c
     cases = {"6000000403": "http_403", "6000000429": "http_429", "6000000999": "captcha", "6000000456": "http_456"}
     with ReplayProcess([site_copy]) as replay:
         procs = {couid: subprocess.Popen(
-            [sys.executable, "-m", "lendcorpus.cli", "crawl", "heimao", "--replay", replay.address, "--job",
+            [sys.executable, "-m", "lendcorpus.cli", "crawl", "heimao", "--replay", replay.address, "--new", "--job",
              str(archive / couid), "-a", f"couids={couid}", *FAST, "-s", "LENDCORPUS_BLOCK_MAX_DELAY=0.05"],
             env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for couid in cases}
         errs = {couid: p.communicate(timeout=60)[1] for couid, p in procs.items()}

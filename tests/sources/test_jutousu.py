@@ -359,7 +359,7 @@ def crawl(tmp_path_factory, replay):
     home = tmp_path_factory.mktemp("jthome")
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "jutousu" / "full"
-    proc = run_cli("crawl", "jutousu", "--replay", replay.address, "--job", str(job), *ARGS, *FAST, *NO_BACKOFF,
+    proc = run_cli("crawl", "jutousu", "--replay", replay.address, "--new", "--job", str(job), *ARGS, *FAST, *NO_BACKOFF,
                    env=env)
     run_cli("build", env=env)
     return {"home": home, "job": job, "db": home / "corpus.duckdb", "crawl": proc, "env": env}
@@ -461,7 +461,7 @@ def test_killed_crawl_resumes_to_the_same_responses_and_documents(replay, tmp_pa
     env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
     job = tmp_path / "home" / "archive" / "jutousu" / "run1"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lendcorpus.cli", "crawl", "jutousu", "--replay", replay.address, "--job", str(job),
+        [sys.executable, "-m", "lendcorpus.cli", "crawl", "jutousu", "--replay", replay.address, "--new", "--job", str(job),
          *ARGS, *SLOW, *NO_BACKOFF], env=dict(os.environ, **env), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
@@ -502,7 +502,7 @@ def test_second_crawl_fetches_only_new_complaints(tmp_path, crawl):
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "jutousu" / "run2"
     with ReplayProcess([sites]) as server:
-        run_cli("crawl", "jutousu", "--replay", server.address, "--job", str(job), *ARGS, *FAST, *NO_BACKOFF,
+        run_cli("crawl", "jutousu", "--replay", server.address, "--new", "--job", str(job), *ARGS, *FAST, *NO_BACKOFF,
                 env=env)
     urls = good_responses(job)
     assert _ids(urls, "/tousu/show/id/") == new
@@ -518,7 +518,7 @@ def test_second_crawl_fetches_only_new_complaints(tmp_path, crawl):
 def test_since_skips_older_complaints(replay, tmp_path):
     env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
     job = tmp_path / "home" / "archive" / "jutousu" / "since"
-    run_cli("crawl", "jutousu", "--replay", replay.address, "--job", str(job), "--since", "2024-06-20",
+    run_cli("crawl", "jutousu", "--replay", replay.address, "--new", "--job", str(job), "--since", "2024-06-20",
             "-a", "merchants=9001", *FAST, *NO_BACKOFF, env=env)
     cutoff = datetime(2024, 6, 20, tzinfo=CHINA).timestamp()
     want = {str(i) for i in DATA["merchant"]["9001"] + DATA["search"]["催收"] if BY_ID[str(i)]["ctime"] >= cutoff}

@@ -471,7 +471,7 @@ def full_crawl(tmp_path_factory, replay_liuyan):
     home = tmp_path_factory.mktemp("home")
     env = {"LENDCORPUS_HOME": str(home)}
     job = home / "archive" / "liuyan" / "full"
-    run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--job", str(job), *FAST, env=env)
+    run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--new", "--job", str(job), *FAST, env=env)
     run_cli("build", env=env)
     return {"home": home, "job": job, "db": home / "corpus.duckdb", "env": env}
 
@@ -532,7 +532,7 @@ def test_build_keeps_letters_and_replies_apart(full_crawl):
 def test_signing_failure_stops_the_crawl_at_once(tmp_path, replay_liuyan):
     env = {"LENDCORPUS_HOME": str(tmp_path)}
     job = tmp_path / "archive" / "liuyan" / "bad"
-    proc = run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--job", str(job), *FAST,
+    proc = run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--new", "--job", str(job), *FAST,
                    "-s", "LENDCORPUS_LIUYAN_APP_CODE=PC0000000000000", env=env, check=False)
     assert proc.returncode == 1 and "liuyan: signature_sn0006" in proc.stderr
     assert "SN0006" in proc.stderr
@@ -547,7 +547,7 @@ def test_signing_failure_stops_the_crawl_at_once(tmp_path, replay_liuyan):
 def test_search_error_envelope_stops_that_keyword_and_keeps_its_mark(tmp_path, replay_liuyan):
     env = {"LENDCORPUS_HOME": str(tmp_path)}
     job = tmp_path / "archive" / "liuyan" / "err"
-    run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--job", str(job), *FAST,
+    run_cli("crawl", "liuyan", "--replay", replay_liuyan.address, "--new", "--job", str(job), *FAST,
             "-a", "keywords=催收", "-a", "rows=60", env=env)  # the site caps rows at 50: error envelope
     recs = archived(job)
     assert [r.url.rsplit("/", 1)[-1] for r in recs] == ["robots.txt", "search?sortType=0"]
@@ -573,7 +573,7 @@ def test_killed_crawl_resumes_to_the_same_archive_and_documents(tmp_path, replay
     env = {"LENDCORPUS_HOME": str(tmp_path)}
     job = tmp_path / "archive" / "liuyan" / "run1"
     proc = subprocess.Popen([sys.executable, "-m", "lendcorpus.cli", "crawl", "liuyan", "--replay",
-                             replay_liuyan.address, "--job", str(job), *SLOW],
+                             replay_liuyan.address, "--new", "--job", str(job), *SLOW],
                             env=dict(os.environ, **env), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while _count(job) < 10 and time.monotonic() < deadline:
@@ -609,14 +609,14 @@ def test_next_crawl_fetches_only_new_letters_and_since_skips_old_ones(tmp_path):
     shutil.copytree(SITE, sites / HOST, ignore=shutil.ignore_patterns("__pycache__"))
     env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
     with ReplayProcess([sites]) as replay:
-        run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(tmp_path / "home/archive/liuyan/one"),
+        run_cli("crawl", "liuyan", "--replay", replay.address, "--new", "--job", str(tmp_path / "home/archive/liuyan/one"),
                 *FAST, env=env)
     GENERATOR.write(sites / HOST, extra=3)  # three newer letters arrive
     new = set(json.loads((sites / HOST / "_manifest.json").read_text())["extra"])
     assert len(new) == 3 and min(new) > max(ALL_TIDS)
     with ReplayProcess([sites]) as replay:
         job2 = tmp_path / "home/archive/liuyan/two"
-        run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(job2), *FAST, env=env)
+        run_cli("crawl", "liuyan", "--replay", replay.address, "--new", "--job", str(job2), *FAST, env=env)
         recs = archived(job2)
         assert {_tid_of(r) for r in recs if _tid_of(r)} == new
         assert len([r for r in recs if "/search" in r.url]) == 3  # page 1 of each keyword reaches the mark
@@ -626,7 +626,7 @@ def test_next_crawl_fetches_only_new_letters_and_since_skips_old_ones(tmp_path):
         since_day = (datetime.fromtimestamp(split_letter(BY_TID[newest_base]["contentList"])[0]["dateline"], CHINA)
                      + timedelta(days=1)).date().isoformat()
         job3 = tmp_path / "fresh/archive/liuyan/since"
-        run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(job3), "--since", since_day, *FAST,
+        run_cli("crawl", "liuyan", "--replay", replay.address, "--new", "--job", str(job3), "--since", since_day, *FAST,
                 env={"LENDCORPUS_HOME": str(tmp_path / "fresh")})
         since_tids = {_tid_of(r) for r in archived(job3) if _tid_of(r)}
         assert since_tids and since_tids <= new
@@ -690,7 +690,7 @@ def test_office_list_is_paged_by_the_last_tid(tmp_path):
     env = {"LENDCORPUS_HOME": str(tmp_path / "home")}
     job = tmp_path / "home" / "archive" / "liuyan" / "office"
     with ReplayProcess([sites]) as replay:
-        run_cli("crawl", "liuyan", "--replay", replay.address, "--job", str(job), "-a", f"fids={fid}", "-a", "rows=1",
+        run_cli("crawl", "liuyan", "--replay", replay.address, "--new", "--job", str(job), "-a", f"fids={fid}", "-a", "rows=1",
                 *FAST, env=env)
     recs = archived(job)
     pages = [r.url for r in recs if LIST in r.url]

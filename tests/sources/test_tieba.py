@@ -311,7 +311,7 @@ def tieba_crawl(tmp_path_factory):
     log = home / "replay.log"
     with ReplayProcess(log_path=log) as server:
         job = home / "archive" / "tieba" / "full"
-        proc = run_cli("crawl", "tieba", "--replay", server.address, "--job", str(job), *ARGS, *FAST,
+        proc = run_cli("crawl", "tieba", "--replay", server.address, "--new", "--job", str(job), *ARGS, *FAST,
                        env={"LENDCORPUS_HOME": str(home)})
     run_cli("build", env={"LENDCORPUS_HOME": str(home)})
     return {"home": home, "job": job, "db": home / "corpus.duckdb", "log": log, "crawl": proc}
@@ -383,7 +383,7 @@ def test_killed_crawl_resumes_to_the_same_archive_and_documents(tieba_crawl, tmp
     job = home / "archive" / "tieba" / "run1"
     with ReplayProcess() as server:
         proc = subprocess.Popen([sys.executable, "-m", "lendcorpus.cli", "crawl", "tieba", "--replay", server.address,
-                                 "--job", str(job), *ARGS, *SLOW], env=dict(os.environ, **env),
+                                 "--new", "--job", str(job), *ARGS, *SLOW], env=dict(os.environ, **env),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
