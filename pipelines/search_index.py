@@ -20,6 +20,8 @@ import pyarrow as pa
 
 SEARCH_VERSION = "bigram@2"
 K1, B = 1.2, 0.75
+#: Scores are exact to 1e-12 (see scored_sql).
+SCORE_SCALE = 10 ** 12
 # A re-sort of the postings is due when the rows appended since the last one pass this share.
 RESORT_SHARE = 0.125
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -63,13 +65,18 @@ def scored_sql(terms: str, match_all: str) -> str:
 
     ``terms`` is a SQL expression for the query's distinct tokens (a list), ``match_all`` a SQL
     boolean (every term must occur, or any). Only the postings of the query's terms are read.
+    Each term's share is summed in fixed point (SCORE_SCALE): a sum of doubles depends on the
+    order DuckDB's threads add them in, so on a large corpus two copies of one text could score
+    a last bit apart from one run to the next and swap places (or move between result pages);
+    integers add up the same in any order.
     """
     return f"""
         WITH p AS (SELECT term, docid, tf, dl FROM search_postings WHERE term IN (SELECT unnest({terms}))),
         df AS (SELECT term, count(*) AS df FROM p GROUP BY term),
         st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs),
-        sc AS (SELECT p.docid, sum(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1)
-                                   * (p.tf * {K1 + 1}) / (p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl))) AS score,
+        sc AS (SELECT p.docid, sum(round(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1)
+                                   * (p.tf * {K1 + 1}) / (p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl))
+                                   * {SCORE_SCALE})::BIGINT) / {SCORE_SCALE} AS score,
                       count(*) AS hits
                FROM p JOIN df USING (term), st GROUP BY p.docid)
         SELECT docid, score FROM sc WHERE NOT ({match_all}) OR hits = len(list_distinct({terms}))"""
