@@ -129,11 +129,16 @@ class Explorer:
                  for p, _, s, e in doc["platform_spans"]]
         spans += [(s, e, "practice", f"practice {c}: {names['practice'].get(c, c)}")
                   for c, _, s, e in doc["practice_spans"]]
-        left, right, changes = render.diff(doc["text"], doc.get("text_clean"), self.mask)
+        left, right, changes = render.diff(doc["text"], doc.get("text_clean"), self.mask, doc["repairs"],
+                                           doc["gaps"])
+        steps: dict[str, int] = {}
+        for r in doc["repairs"]:
+            steps[r.get("step") or "repair"] = steps.get(r.get("step") or "repair", 0) + 1
         ctx = {
             "doc": doc, "names": names, "tagged_column": column,
             "tagged_html": render.highlight(tagged, spans, self.mask),
-            "diff_left": left, "diff_right": right, "diff_changes": changes,
+            "diff_left": left, "diff_right": right, "diff_changes": changes, "repair_steps": steps,
+            "repair_kinds": render.REPAIR_KINDS,
             "boilerplate_html": render.boilerplate_lines(doc.get("text_clean"), doc.get("text_main"), self.mask),
         }
         return self.page("document.html", **ctx)

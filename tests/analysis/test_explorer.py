@@ -6,6 +6,7 @@ and Debian's Chromium (driven by Playwright) for the click-through."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -337,3 +338,68 @@ def test_click_through_in_chromium(demo_server, db):
         [u for u in responses if not u.startswith(base)][:5]
     assert any("Content Security Policy" in m for m in console), console[:5]
     assert (ARTIFACTS / "2-document.png").stat().st_size > 10_000
+
+
+# ----------------------------------------------------------------------------- repairs, by kind
+
+
+def _doc_where(db: Path, where: str) -> tuple:
+    rows = query(db, f"SELECT doc_id, text, text_clean, repairs, gaps, boilerplate_lines, pinyin_removed "
+                     f"FROM documents WHERE {where} ORDER BY doc_id LIMIT 1")
+    assert rows, f"the demo corpus has no document with {where}"
+    doc_id, text, clean, repairs, gaps, bp, pinyin = rows[0]
+    return doc_id, text, clean, json.loads(repairs or "[]"), json.loads(gaps or "[]"), bp, pinyin
+
+
+def test_every_repair_is_marked_with_its_kind(client, db):
+    """Pinyin removed, mojibake repaired, gaps and boilerplate lines: each marked as what it is."""
+    from markupsafe import escape
+
+    # inline pinyin: every removed annotation struck through as pinyin, nothing else marked
+    doc_id, text, clean, repairs, _, _, pinyin = _doc_where(
+        db, "pinyin_removed > 0 AND repairs::VARCHAR NOT LIKE '%mojibake%'")
+    page = client.get(f"/doc/{doc_id}").text
+    left = page[page.index('id="diff"'):page.index("<h3>clean</h3>")]
+    marked = re.findall(r'<del class="repair ([^"]+)" title="[^"]*">([^<]*)</del>', left)
+    assert len(marked) == pinyin == len(repairs) > 0
+    assert [m[1] for m in marked] == [str(escape(r["before"])) for r in repairs]
+    assert {m[0] for m in marked} == {"pinyin"}
+    # mojibake: the garbled original struck through, the repaired text inserted, both named
+    doc_id, text, clean, repairs, _, _, _ = _doc_where(db, "repairs::VARCHAR LIKE '%mojibake%'")
+    page = client.get(f"/doc/{doc_id}").text
+    moji = [r for r in repairs if r["step"] == "mojibake"][0]
+    assert re.search(r'<del class="repair mojibake[^"]*" title="mojibake repaired[^"]*">' + re.escape(
+        str(escape(moji["before"]))), page)
+    assert re.search(r'<ins class="repair mojibake[^"]*" title="mojibake repaired[^"]*">' + re.escape(
+        str(escape(moji["after"]))), page)
+    # gaps: marked on the clean side where the normaliser recorded them
+    doc_id, text, clean, repairs, gaps, _, _ = _doc_where(
+        db, "gaps::VARCHAR <> '[]' AND (repairs IS NULL OR repairs::VARCHAR = '[]') AND kind = 'article'")
+    page = client.get(f"/doc/{doc_id}").text
+    right = page[page.index("<h3>clean</h3>"):]
+    got = re.findall(r'<mark class="gap" title="keyword-filter gap: ([^"]+)">', right)
+    assert got == [g["kind"] for g in sorted(gaps, key=lambda g: g["start"]) if g["end"] > g["start"]] and got
+    # boilerplate: every removed line struck through as boilerplate
+    doc_id, *_, bp, _ = _doc_where(db, "boilerplate_lines > 0")
+    page = client.get(f"/doc/{doc_id}").text
+    assert page[page.index('id="boilerplate"'):].count('<del class="boilerplate"') == bp
+
+
+def test_repair_marks_replay_the_log_exactly(db):
+    """The marked pieces put together give back the original on one side and the clean text on
+    the other, for every document with repairs; a change of one step inside another's is shown
+    as both; a log that does not fit the text falls back to a plain diff."""
+    from lendcorpus.analysis.explorer.render import _pieces, diff
+
+    rows = query(db, "SELECT text, text_clean, repairs FROM documents WHERE repairs::VARCHAR <> '[]'")
+    assert len(rows) > 5
+    for text, clean, repairs in rows:
+        pieces = _pieces(text, json.loads(repairs))
+        assert pieces is not None
+        assert "".join(p[0] for p in pieces) == text and "".join(p[1] for p in pieces) == clean
+    log = [{"step": "mojibake", "start": 2, "end": 3, "before": "錯", "after": "对(duì)"},
+           {"step": "pinyin", "start": 3, "end": 8, "before": "(duì)", "after": ""}]
+    assert _pieces("ab錯cd", log) == [["ab", "ab", []], ["錯", "对", ["mojibake", "pinyin"]], ["cd", "cd", []]]
+    assert _pieces("ab錯cd", [{"step": "pinyin", "start": 0, "end": 2, "before": "zz", "after": ""}]) is None
+    left, right, n = diff("ab錯cd", "ab对cd", str, [{"step": "x", "start": 9, "end": 10, "before": "q", "after": ""}])
+    assert n == 1 and 'class="repair"' in left and "对" in right
