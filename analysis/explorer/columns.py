@@ -67,6 +67,7 @@ class DocColumns:
     practice_rows: np.ndarray
     practice_codes: np.ndarray
     practices: list
+    browse_facets: list | None = None  # facets of the whole corpus, computed on first use
 
     @property
     def n(self) -> int:
@@ -169,22 +170,43 @@ class DocColumns:
         best = order[first]
         return rows[best], scores[best], copies
 
-    def facets(self, best: np.ndarray) -> list[tuple[str, str, int]]:
-        """(facet, value, count) over the best matches, as the SQL facet query gives them."""
+    def facets(self, rows: np.ndarray, clusters: int) -> list[tuple[str, str, int]]:
+        """(facet, value, count) for the matching rows: per value, the number of matching
+        clusters with a matching copy that has it — what choosing that value would show (a
+        cluster with copies on two sites counts under both). ``clusters`` is the total."""
         out: list[tuple[str, str, int]] = []
+        cl = self.cluster[rows].astype(np.int64)
+        # rows whose cluster matched only once need no de-duplication: a plain count
+        shared = np.bincount(cl, minlength=len(self.clusters))[cl] > 1
         for name, col, values in (("source", self.source, self.sources), ("kind", self.kind, self.kinds),
-                                  ("month", self.month, self.months)):
-            codes = col[best]
-            counts = np.bincount(codes[codes >= 0], minlength=len(values))
-            out += [(name, values[i], int(counts[i])) for i in np.flatnonzero(counts)]
-        chosen = np.zeros(self.n, dtype=bool)
-        chosen[best] = True
-        for name, rows, codes, values in (("platform", self.platform_rows, self.platform_codes, self.platforms),
+                                  ("month", self.month, self.months),
+                                  ("relevant", self.relevant.astype(np.int32), ["no", "yes"])):
+            out += _distinct_counts(name, cl, col[rows], shared, values)
+        in_rows = np.zeros(self.n, dtype=bool)
+        in_rows[rows] = True
+        shared_row = np.zeros(self.n, dtype=bool)
+        shared_row[rows[shared]] = True
+        for name, prow, codes, values in (("platform", self.platform_rows, self.platform_codes, self.platforms),
                                           ("practice", self.practice_rows, self.practice_codes, self.practices)):
-            picked = codes[chosen[rows]]
-            counts = np.bincount(picked[picked >= 0], minlength=len(values))
-            out += [(name, values[i], int(counts[i])) for i in np.flatnonzero(counts)]
-        yes = int(self.relevant[best].sum())
-        out += [("relevant", v, n) for v, n in (("yes", yes), ("no", len(best) - yes)) if n]
-        out.append(("_total", "", len(best)))
+            sel = in_rows[prow]
+            out += _distinct_counts(name, self.cluster[prow[sel]].astype(np.int64), codes[sel],
+                                    shared_row[prow[sel]], values)
+        out.append(("_total", "", int(clusters)))
         return out
+
+
+def _distinct_counts(name: str, clusters: np.ndarray, codes: np.ndarray, shared: np.ndarray,
+                     values: list) -> list[tuple[str, str, int]]:
+    """Per value, how many distinct clusters have it (codes < 0 are no value); ``shared`` marks
+    the rows of clusters with more than one row, the only ones that can repeat a pair."""
+    if len(values) == 0:
+        return []
+    ok = codes >= 0
+    single = ok & ~shared
+    counts = np.bincount(codes[single], minlength=len(values))
+    multi = ok & shared
+    if multi.any():
+        keys = np.sort(clusters[multi] * len(values) + codes[multi])  # a sort beats np.unique's hash here
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+        counts = counts + np.bincount(keys % len(values), minlength=len(values))
+    return [(name, values[i], int(counts[i])) for i in np.flatnonzero(counts)]

@@ -93,15 +93,19 @@ def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str], bool]
     return sql, params, words, bool(f.q.strip())
 
 
+# Per value, the matching clusters with a matching copy that has it: what choosing it would show.
 _FACET_SQL = """
-    SELECT 'source', source, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT 'kind', kind, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT 'platform', p, count(*) FROM (SELECT unnest(platforms) AS p FROM {src}) GROUP BY 2
-    UNION ALL SELECT 'practice', p, count(*) FROM (SELECT unnest(practices) AS p FROM {src}) GROUP BY 2
-    UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(*) FROM {src}
+    SELECT 'source', source, count(DISTINCT cluster) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'kind', kind, count(DISTINCT cluster) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'platform', p, count(DISTINCT cluster) FROM (SELECT cluster, unnest(platforms) AS p FROM {src})
+              GROUP BY 2
+    UNION ALL SELECT 'practice', p, count(DISTINCT cluster) FROM (SELECT cluster, unnest(practices) AS p FROM {src})
+              GROUP BY 2
+    UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(DISTINCT cluster) FROM {src}
               WHERE published_at IS NOT NULL GROUP BY 2
-    UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT '_total', '', count(*) FROM {src}"""
+    UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(DISTINCT cluster) FROM {src}
+              GROUP BY 2
+    UNION ALL SELECT '_total', '', count(DISTINCT cluster) FROM {src}"""
 
 
 _HIT_COLS = ["doc_id", "source", "kind", "title", "published_at", "score", "relevant", "platforms", "practices",
@@ -113,7 +117,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
     """What ``search_sql`` answers, faster: the documents' columns come from the in-memory
     ``DocColumns`` of this corpus version (cached in ``facet_cache``) and only the scoring runs
     in DuckDB (columns.py says why). Words without an index fall back to ``search_sql``."""
-    from lendcorpus.pipelines.search_index import scored_sql, simplified, tokens
+    from lendcorpus.pipelines.search_index import scored_all_sql, simplified, tokens
 
     tables = _tables(con)
     words = [simplified(w) for w in f.q.split() if w.strip()]
@@ -123,7 +127,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         return search_sql(con, f, page_size, facet_cache, corpus_version)
     cols = doc_columns(con, tables, facet_cache, corpus_version)
     if indexed:
-        sc = con.execute(f"SELECT docid, score FROM ({scored_sql('$terms', 'true')})", {"terms": toks}).fetchnumpy()
+        sc = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$terms')})", {"terms": toks}).fetchnumpy()
         rows = cols.rows_of(np.asarray(sc["docid"]))
         scores = np.asarray(sc["score"], dtype=np.float64)
         keep = rows >= 0
@@ -136,9 +140,13 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         rows, scores = rows[keep], scores[keep]
     if indexed or m is not None:
         best, best_scores, copies = cols.collapse(rows, scores)
+        facet_rows = cols.facets(rows, len(best))
     else:  # nothing asked: each cluster's canonical copy, "copies" = the cluster's members
         best = np.flatnonzero(cols.canonical)
         best_scores, copies = np.zeros(len(best)), cols.members[best]
+        if cols.browse_facets is None:  # the same for every visit of this corpus version
+            cols.browse_facets = cols.facets(rows, len(best))
+        facet_rows = cols.browse_facets
     if indexed:  # score DESC, doc_id (a row number is the doc_id's rank)
         order = np.lexsort((best, -best_scores))
     else:  # published_at DESC NULLS LAST, doc_id
@@ -152,7 +160,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         [[h["doc_id"] for h in hits]]).fetchall()} if hits else {}
     hits = [{k: (h[k] if k not in ("title", "published_at") else detail[h["doc_id"]][k == "published_at"])
              for k in _HIT_COLS} for h in hits]
-    return _result(con, hits, cols.facets(best), words)
+    return _result(con, hits, facet_rows, words)
 
 
 def doc_columns(con, tables: set[str], cache: dict | None, version: object) -> DocColumns:
@@ -195,7 +203,7 @@ def search_sql(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | 
                         "doc_id) AS rk, count(*) OVER (PARTITION BY cluster) AS n FROM _explorer_matches) WHERE rk = 1")
             rows = con.execute(f"SELECT {select} FROM _explorer_clusters ORDER BY {order} "
                                f"LIMIT {int(page_size)} OFFSET {int(offset)}").fetchall()
-            facet_rows = con.execute(_FACET_SQL.format(src="_explorer_clusters")).fetchall()
+            facet_rows = con.execute(_FACET_SQL.format(src="_explorer_matches")).fetchall()
         finally:
             con.execute("DROP TABLE IF EXISTS _explorer_clusters")
             con.execute("DROP TABLE IF EXISTS _explorer_matches")
@@ -207,7 +215,7 @@ def search_sql(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | 
         key = ("browse", corpus_version)
         facet_rows = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
         if facet_rows is None:
-            facet_rows = con.execute(f"WITH c AS MATERIALIZED ({src}) " + _FACET_SQL.format(src="c"),
+            facet_rows = con.execute(f"WITH c AS MATERIALIZED ({base}) " + _FACET_SQL.format(src="c"),
                                      params).fetchall()
             if facet_cache is not None and corpus_version is not None:
                 for k in [k for k in facet_cache if k[0] == "browse"]:

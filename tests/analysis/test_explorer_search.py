@@ -97,3 +97,17 @@ def test_columns_follow_the_corpus_version(synthetic):
         assert ("columns", 1) not in cache and cache[("columns", 2)] is not first
     finally:
         con.close()
+
+
+def test_rarest_term_first_scores_equal_the_plain_scoring(synthetic):
+    from lendcorpus.pipelines.search_index import scored_all_sql, scored_sql, tokens
+
+    con = connect_sandboxed(synthetic)
+    try:
+        for q in ("网贷逾期", "暴力催收通讯录", "借呗协商", "上门", "逾期", "没有这个词语"):
+            toks = tokens(q)
+            plain = con.execute(f"SELECT docid, score FROM ({scored_sql('$t', 'true')}) ORDER BY 1", {"t": toks})
+            fast = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$t')}) ORDER BY 1", {"t": toks})
+            assert fast.fetchall() == plain.fetchall(), q
+    finally:
+        con.close()
