@@ -106,8 +106,9 @@ def test_rarest_term_first_scores_equal_the_plain_scoring(synthetic):
     try:
         for q in ("网贷逾期", "暴力催收通讯录", "借呗协商", "上门", "逾期", "没有这个词语"):
             toks = tokens(q)
-            plain = con.execute(f"SELECT docid, score FROM ({scored_sql('$t', 'true')}) ORDER BY 1", {"t": toks})
-            fast = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$t')}) ORDER BY 1", {"t": toks})
-            assert fast.fetchall() == plain.fetchall(), q
+            plain = con.execute(f"SELECT docid, score FROM ({scored_sql('$t', 'true')}) ORDER BY 1",
+                                {"t": toks}).fetchall()
+            fast = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$t')}) ORDER BY 1", {"t": toks}).fetchall()
+            assert fast == plain and (fast or q == "没有这个词语"), q
     finally:
         con.close()
