@@ -199,6 +199,23 @@ def test_no_write_path_and_corpus_unchanged(client, db):
 # ----------------------------------------------------------------------------- a real server
 
 
+def _listening_hosts(port: int) -> set[str]:
+    """The addresses a listening TCP socket on ``port`` is bound to (from /proc/net/tcp*)."""
+    import ipaddress
+
+    hosts = set()
+    for name in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{name}").read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            addr, p = local.split(":")
+            if state == "0A" and int(p, 16) == port:
+                raw = bytes.fromhex(addr)
+                # the kernel prints each 32-bit word in host (little-endian) order
+                raw = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                hosts.add(str(ipaddress.ip_address(raw)))
+    return hosts
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -278,6 +295,7 @@ def test_click_through_in_chromium(demo_server, db):
     from playwright.sync_api import sync_playwright
 
     base = demo_server
+    assert _listening_hosts(int(base.rsplit(":", 1)[1])) == {"127.0.0.1"}  # loopback only by default
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
         pytest.fail("chromium is not installed: run .ci/chromium.sh")
@@ -326,6 +344,21 @@ def test_click_through_in_chromium(demo_server, db):
         frame = page.wait_for_selector("iframe#archived").content_frame()
         frame.wait_for_load_state()
         assert len(frame.inner_text("body")) > 100
+        # a complaint's timeline with the company's reply, a thread's floors, the repairs by kind
+        cid = query(db, "SELECT complaint_id FROM complaint_events WHERE actor_role = 'company' ORDER BY 1 LIMIT 1")[0][0]
+        page.goto(f"{base}/doc/{cid}")
+        assert "company" in page.inner_text("#timeline")
+        page.screenshot(path=str(ARTIFACTS / "5-complaint-timeline.png"), full_page=True)
+        post = query(db, "SELECT post_id FROM forum_posts p WHERE (SELECT count(*) FROM forum_posts q "
+                         "WHERE q.thread_id = p.thread_id) > 2 ORDER BY 1 LIMIT 1")[0][0]
+        page.goto(f"{base}/doc/{post}")
+        assert len(page.query_selector_all("#floors > li")) > 2
+        page.screenshot(path=str(ARTIFACTS / "6-thread-floors.png"), full_page=True)
+        moji = query(db, "SELECT doc_id FROM documents WHERE repairs::VARCHAR LIKE '%mojibake%' ORDER BY 1 LIMIT 1")[0][0]
+        page.goto(f"{base}/doc/{moji}")
+        assert page.is_visible("#diff del.mojibake") and page.is_visible("#diff ins.mojibake")
+        page.locator("#diff del.mojibake").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "7-repairs.png"))
         # hostile strings stay text
         page.goto(base + "/doc/web:hostile")
         page.goto(base + "/archive/web:hostile")
