@@ -15,6 +15,8 @@ from lendcorpus.analysis.explorer.columns import DocColumns
 #: Facets shown beside the results, with the SQL expression each one groups by.
 FACETS = ("source", "kind", "platform", "practice", "month", "relevant")
 PAGE_SIZE = 20
+#: Scored matches kept per explorer (the last queries' words; 3 MB each for 280k matches).
+SCORES_KEPT = 16
 
 
 @dataclass
@@ -127,11 +129,23 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         return search_sql(con, f, page_size, facet_cache, corpus_version)
     cols = doc_columns(con, tables, facet_cache, corpus_version)
     if indexed:
-        sc = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$terms')})", {"terms": toks}).fetchnumpy()
-        rows = cols.rows_of(np.asarray(sc["docid"]))
-        scores = np.asarray(sc["score"], dtype=np.float64)
-        keep = rows >= 0
-        rows, scores = rows[keep], scores[keep]
+        # the next page or another filter on the same words scores nothing again
+        key = ("scores", corpus_version, tuple(toks))
+        hit = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
+        if hit is None:
+            sc = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$terms')})", {"terms": toks}).fetchnumpy()
+            rows = cols.rows_of(np.asarray(sc["docid"]))
+            scores = np.asarray(sc["score"], dtype=np.float64)
+            keep = rows >= 0
+            hit = rows[keep], scores[keep]
+            if facet_cache is not None and corpus_version is not None:
+                kept = [k for k in facet_cache if k[0] == "scores"]
+                for k in kept[:max(0, len(kept) - SCORES_KEPT + 1)]:
+                    del facet_cache[k]
+                facet_cache[key] = hit
+        else:  # most recently used last
+            facet_cache[key] = facet_cache.pop(key)
+        rows, scores = hit
     else:
         rows, scores = np.arange(cols.n, dtype=np.int64), np.zeros(cols.n)
     m = cols.mask(f)
@@ -170,7 +184,7 @@ def doc_columns(con, tables: set[str], cache: dict | None, version: object) -> D
         return cache[key]
     cols = DocColumns.load(con, tables)
     if cache is not None and version is not None:
-        for k in [k for k in cache if k[0] == "columns"]:
+        for k in [k for k in cache if k[0] in ("columns", "scores") and k[1] != version]:
             del cache[k]
         cache[key] = cols
     return cols

@@ -67,8 +67,9 @@ def test_fast_search_equals_the_plain_sql(corpus, synthetic, small_corpus):
             assert _plain(got) == _plain(want), f
             compared += 1
             matched += bool(want.hits)
-        # one load per corpus version, reused by every query
+        # one load per corpus version, reused by every query; the last words' scores kept, bounded
         assert [k for k in cache if k[0] == "columns"] == [("columns", "v1")]
+        assert 0 < len([k for k in cache if k[0] == "scores"]) <= queries.SCORES_KEPT
     finally:
         con.close()
     assert matched > compared // 3  # the cases are not all empty
@@ -95,6 +96,7 @@ def test_columns_follow_the_corpus_version(synthetic):
         assert cache[("columns", 1)] is first
         queries.search(con, queries.Filters(q="逾期"), facet_cache=cache, corpus_version=2)
         assert ("columns", 1) not in cache and cache[("columns", 2)] is not first
+        assert {k[1] for k in cache if k[0] == "scores"} == {2}  # no scores of an old corpus
     finally:
         con.close()
 
