@@ -571,3 +571,18 @@ def test_search_results_are_masked_too(home, db, client):
 
     shown = TestClient(create_app(db, show_personal=True, archive_root=home / "archive"))
     assert PHONE in shown.get("/", params={"q": "骚扰我的家人"}).text
+
+
+def test_forum_user_names_only_with_show_personal(home, db, client):
+    post, thread = query(db, "SELECT post_id, thread_id FROM forum_posts p WHERE (SELECT count(*) FROM forum_posts q "
+                             "WHERE q.thread_id = p.thread_id) > 2 ORDER BY 1 LIMIT 1")[0]
+    authors = {a for (a,) in query(db, "SELECT DISTINCT author FROM forum_posts WHERE thread_id = ? "
+                                       "AND length(author) >= 3", [thread])}
+    assert authors
+    floors = client.get(f"/doc/{post}").text
+    floors = floors[floors.index('id="floors"'):]
+    assert not any(a in floors for a in authors)
+    from lendcorpus.analysis.explorer import create_app
+
+    shown = TestClient(create_app(db, show_personal=True, archive_root=home / "archive")).get(f"/doc/{post}").text
+    assert any(a in shown[shown.index('id="floors"'):] for a in authors)
