@@ -62,57 +62,80 @@ def _pieces(original: str, repairs: list[dict]) -> list[list] | None:
         while i < len(repairs) and (repairs[i].get("step") or "repair") == step:
             group.append(repairs[i])
             i += 1
-        for r in sorted(group, key=lambda r: r["start"], reverse=True):  # right to left: offsets stay valid
-            pieces = _apply(pieces, int(r["start"]), int(r["end"]), r.get("before") or "", r.get("after") or "",
-                            step)
-            if pieces is None:
-                return None
+        pieces = _apply_step(pieces, group, step)
+        if pieces is None:
+            return None
     return pieces
 
 
-def _apply(pieces: list[list], start: int, end: int, before: str, after: str, step: str) -> list[list] | None:
-    """One repair over the pieces: unchanged pieces are split exactly at its ends, a changed piece
-    it touches is merged into it whole."""
+def _apply_step(pieces: list[list], group: list[dict], step: str) -> list[list] | None:
+    """One step's repairs over the pieces, in one pass (a page can carry thousands of pinyin
+    repairs): unchanged pieces are split exactly at the repairs' ends, a changed piece a repair
+    touches is merged into it whole."""
+    from bisect import bisect_left, bisect_right
+
+    cuts = sorted({int(c) for r in group for c in (r["start"], r["end"])})
     split: list[list] = []
     pos = 0
-    for p in pieces:  # split unchanged pieces at start and end
+    for p in pieces:
         lo, hi = pos, pos + len(p[1])
         pos = hi
-        cuts = sorted({c - lo for c in (start, end) if lo < c < hi}) if not p[2] else []
-        if not cuts:
+        inner = [] if p[2] else [c - lo for c in cuts[bisect_right(cuts, lo):bisect_left(cuts, hi)]]
+        if not inner:
             split.append(p)
             continue
-        for a, b in zip([0] + cuts, cuts + [len(p[1])]):
+        for a, b in zip([0, *inner], [*inner, len(p[1])]):
             split.append([p[1][a:b], p[1][a:b], []])
-    if start < 0 or end < start or end > pos:
-        return None
-    first = last = None
-    pos = 0
-    for k, p in enumerate(split):
-        lo, hi = pos, pos + len(p[1])
-        pos = hi
-        touches = (lo < end and hi > start) if end > start else (lo < start < hi)
-        if touches:
-            first = k if first is None else first
-            last = k
-    if first is None:  # an insertion at a boundary between pieces
-        pos = 0
-        k = 0
-        while k < len(split) and pos + len(split[k][1]) <= start:
-            pos += len(split[k][1])
-            k += 1
-        if before:
+    total = pos
+    # (start, end) in this step's input, the piece, and for a piece merged in this step its input
+    # text and the edits made in it (a later repair of the step may fall inside it too)
+    out: list[tuple[int, int, list, str, list]] = []
+    k = pos = 0
+    for r in sorted(group, key=lambda r: (int(r["start"]), int(r["end"]))):
+        s, e = int(r["start"]), int(r["end"])
+        if s < 0 or e < s or e > total:
             return None
-        return split[:k] + [["", after, [step]]] + split[k:]
-    lo = sum(len(p[1]) for p in split[:first])
-    covered = split[first:last + 1]
-    current = "".join(p[1] for p in covered)
-    prefix, suffix = current[:start - lo], current[end - lo:]
-    if current[start - lo:end - lo] != before:
-        return None
-    steps = list(dict.fromkeys([s for p in covered for s in p[2]] + [step]))
-    merged = ["".join(p[0] for p in covered), prefix + after + suffix, steps]
-    return split[:first] + [merged] + split[last + 1:]
+
+        def touches(lo: int, hi: int) -> bool:
+            return lo < e and hi > s if e > s else lo < s < hi
+
+        covered: list[list] = []
+        first, text, edits = None, "", []
+        if out and out[-1][2][2] and touches(out[-1][0], out[-1][1]):  # the previous repair's merge reaches here
+            first, _, prev, text, edits = out.pop()
+            covered.append(prev)
+        while k < len(split):
+            p = split[k]
+            lo, hi = pos, pos + len(p[1])
+            if touches(lo, hi):
+                first = lo if first is None else first
+                covered.append(p)
+                text += p[1]
+            elif covered or hi > s:
+                break
+            else:
+                out.append((lo, hi, p, p[1], []))
+            k += 1
+            pos = hi
+        before, after = r.get("before") or "", r.get("after") or ""
+        if not covered:  # an insertion between two pieces
+            if before:
+                return None
+            out.append((s, s, ["", after, [step]], "", []))
+            continue
+        if text[s - first:e - first] != before:
+            return None
+        edits = [*edits, (s - first, e - first, after)]
+        result, at = [], 0
+        for a, b, new in edits:  # in order, disjoint: the step's repairs do not overlap
+            result += [text[at:a], new]
+            at = b
+        result.append(text[at:])
+        steps = list(dict.fromkeys([x for p in covered for x in p[2]] + [step]))
+        merged = ["".join(p[0] for p in covered), "".join(result), steps]
+        out.append((first, first + len(text), merged, text, edits))
+    out += [(0, 0, p, "", []) for p in split[k:]]
+    return [p for _, _, p, _, _ in out if p[0] or p[1]]
 
 
 def diff(original: str | None, clean: str | None, mask: Callable[[str | None], str],

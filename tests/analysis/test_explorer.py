@@ -433,6 +433,12 @@ def test_repair_marks_replay_the_log_exactly(db):
     log = [{"step": "mojibake", "start": 2, "end": 3, "before": "錯", "after": "对(duì)"},
            {"step": "pinyin", "start": 3, "end": 8, "before": "(duì)", "after": ""}]
     assert _pieces("ab錯cd", log) == [["ab", "ab", []], ["錯", "对", ["mojibake", "pinyin"]], ["cd", "cd", []]]
+    two = [{"step": "mojibake", "start": 1, "end": 2, "before": "X", "after": "甲(a)乙(b)"},
+           {"step": "pinyin", "start": 2, "end": 5, "before": "(a)", "after": ""},
+           {"step": "pinyin", "start": 6, "end": 9, "before": "(b)", "after": ""}]
+    assert _pieces("aXc", two) == [["a", "a", []], ["X", "甲乙", ["mojibake", "pinyin"]], ["c", "c", []]]
+    assert _pieces("abc", [{"step": "unicode", "start": 1, "end": 1, "before": "", "after": "Z"}]) == \
+        [["a", "a", []], ["", "Z", ["unicode"]], ["bc", "bc", []]]
     assert _pieces("ab錯cd", [{"step": "pinyin", "start": 0, "end": 2, "before": "zz", "after": ""}]) is None
     left, right, n = diff("ab錯cd", "ab对cd", str, [{"step": "x", "start": 9, "end": 10, "before": "q", "after": ""}])
     assert n == 1 and 'class="repair"' in left and "对" in right
