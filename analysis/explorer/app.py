@@ -94,6 +94,20 @@ class Explorer:
                 con.close()
         return wrapper
 
+    def preload(self) -> None:
+        """Load the search columns of the corpus as it is now (at server start), so the first
+        search does not pay for it; the corpus is closed again before the server listens."""
+        from lendcorpus.corpus import CorpusError
+
+        try:
+            con = self.connect()
+        except CorpusError:
+            return  # a build holds it: the first request loads them instead
+        try:
+            queries.doc_columns(con, queries._tables(con), self._facets, _stat(self.db))
+        finally:
+            con.close()
+
     # ------------------------------------------------------------------ pages
 
     def search_page(self, request: Request, con) -> Response:

@@ -28,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
     app = create_app(args.db, show_personal=args.show_personal,
                      archive_root=Path(args.archive) if args.archive else None)
     warm_up()
+    app.state.explorer.preload()
     mode = "personal data SHOWN" if args.show_personal else "personal data masked"
     print(f"lendcorpus explorer on http://{args.host}:{args.port}/ ({mode}; read-only; Ctrl-C stops)",
           file=sys.stderr, flush=True)

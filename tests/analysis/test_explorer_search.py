@@ -114,3 +114,19 @@ def test_rarest_term_first_scores_equal_the_plain_scoring(synthetic):
             assert fast == plain and (fast or q == "没有这个词语"), q
     finally:
         con.close()
+
+
+def test_preload_loads_the_columns_the_first_search_uses(synthetic):
+    """`lendcorpus serve` loads the columns before it listens; the first search uses them."""
+    from starlette.testclient import TestClient
+
+    from lendcorpus.analysis.explorer import create_app
+
+    app = create_app(synthetic)
+    ex = app.state.explorer
+    ex.preload()
+    (key,) = [k for k in ex._facets if k[0] == "columns"]
+    cols = ex._facets[key]
+    page = TestClient(app).get("/", params={"q": "逾期"})
+    assert page.status_code == 200 and 'class="hit"' in page.text
+    assert [k for k in ex._facets if k[0] == "columns"] == [key] and ex._facets[key] is cols
