@@ -95,9 +95,16 @@ class Explorer:
         return wrapper
 
     def preload(self) -> None:
-        """Load the search columns of the corpus as it is now (at server start), so the first
-        search does not pay for it; the corpus is closed again before the server listens."""
+        """Compile the templates and load the search columns of the corpus as it is now (at
+        server start), so the first pages do not pay for them; the corpus is closed again before
+        the server listens."""
         from lendcorpus.corpus import CorpusError
+
+        from lendcorpus.pipelines.search_index import simplified
+
+        for name in self.env.list_templates():
+            self.env.get_template(name)
+        simplified("借貸")  # loads the normaliser and its Traditional→Simplified tables
 
         try:
             con = self.connect()
