@@ -84,19 +84,26 @@ def scored_sql(terms: str, match_all: str) -> str:
         SELECT docid, score FROM sc WHERE NOT ({match_all}) OR hits = len(list_distinct({terms}))"""
 
 
-def scored_all_sql(terms: str) -> str:
-    """``scored_sql(terms, 'true')`` (every term must occur), the same rows and scores, faster
-    for common terms: only the documents holding the query's rarest term are scored, so the
-    sum groups by those instead of by every document holding any of the terms (暴力催收 通讯录 on
-    a million documents: 0.15 s instead of 0.45 s)."""
-    return f"""
-        WITH p AS (SELECT term, docid, tf, dl FROM search_postings WHERE term IN (SELECT unnest({terms}))),
-        df AS (SELECT term, count(*) AS df FROM p GROUP BY term),
-        rare AS (SELECT docid FROM p WHERE term = (SELECT term FROM df ORDER BY df, term LIMIT 1)),
-        st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs),
-        sc AS (SELECT p.docid, {_score_expr()} AS score, count(*) AS hits
-               FROM p SEMI JOIN rare USING (docid) JOIN df USING (term), st GROUP BY p.docid)
-        SELECT docid, score FROM sc WHERE hits = len(list_distinct({terms}))"""
+def scored_all_sql(n_terms: int) -> str:
+    """``scored_sql`` when every term must occur — the same rows and scores — for the distinct
+    terms bound as ``$t0`` … (``scored_all_params``). Faster for common terms: each term's
+    postings are scored on their own and the terms joined on docid, instead of grouping every
+    document that holds any of the terms (网贷逾期 on a million documents: 0.16–0.36 s instead of
+    0.37–1.1 s under load). The fixed-point shares add up to the same integers in any order."""
+    shares = ", ".join(
+        f"""t{i} AS (SELECT docid, round(log((st.n - d.df + 0.5) / (d.df + 0.5) + 1) * (tf * {K1 + 1}) /
+                (tf + {K1} * ({1 - B} + {B} * dl / st.avgdl)) * {SCORE_SCALE})::BIGINT AS s
+            FROM search_postings, st, (SELECT count(*) AS df FROM search_postings WHERE term = $t{i}) d
+            WHERE term = $t{i})""" for i in range(n_terms))
+    total = " + ".join(["t0.s::HUGEINT"] + [f"t{i}.s" for i in range(1, n_terms)])
+    joins = " ".join(f"JOIN t{i} USING (docid)" for i in range(1, n_terms))
+    return (f"WITH st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs), {shares} "
+            f"SELECT t0.docid, ({total}) / {SCORE_SCALE} AS score FROM t0 {joins}")
+
+
+def scored_all_params(terms: list[str]) -> dict[str, str]:
+    """The parameters of ``scored_all_sql(len(terms))`` (terms distinct)."""
+    return {f"t{i}": t for i, t in enumerate(terms)}
 
 
 # For the DuckDB shell and notebooks: `SELECT * FROM search_bm25('暴力催收 通讯录') ORDER BY score

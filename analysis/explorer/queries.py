@@ -119,7 +119,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
     """What ``search_sql`` answers, faster: the documents' columns come from the in-memory
     ``DocColumns`` of this corpus version (cached in ``facet_cache``) and only the scoring runs
     in DuckDB (columns.py says why). Words without an index fall back to ``search_sql``."""
-    from lendcorpus.pipelines.search_index import scored_all_sql, simplified, tokens
+    from lendcorpus.pipelines.search_index import scored_all_params, scored_all_sql, simplified, tokens
 
     tables = _tables(con)
     words = [simplified(w) for w in f.q.split() if w.strip()]
@@ -133,7 +133,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         key = ("scores", corpus_version, tuple(toks))
         hit = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
         if hit is None:
-            sc = con.execute(f"SELECT docid, score FROM ({scored_all_sql('$terms')})", {"terms": toks}).fetchnumpy()
+            sc = con.execute(scored_all_sql(len(toks)), scored_all_params(toks)).fetchnumpy()
             rows = cols.rows_of(np.asarray(sc["docid"]))
             scores = np.asarray(sc["score"], dtype=np.float64)
             keep = rows >= 0
