@@ -11,7 +11,6 @@ wrote to it) goes through rich's console, which prints it above the bars instead
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time

@@ -22,6 +22,8 @@ import pyarrow as pa
 
 SEARCH_VERSION = "bigram@2"
 K1, B = 1.2, 0.75
+#: Scores are exact to 1e-12 (see scored_sql).
+SCORE_SCALE = 10 ** 12
 # A re-sort of the postings is due when the rows appended since the last one pass this share.
 RESORT_SHARE = 0.125
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -60,21 +62,50 @@ def simplified(text: str) -> str:
     return normalize_text(text).text_simplified
 
 
+def _score_expr() -> str:
+    return (f"sum(round(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1) * (p.tf * {K1 + 1}) / "
+            f"(p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl)) * {SCORE_SCALE})::BIGINT) / {SCORE_SCALE}")
+
+
 def scored_sql(terms: str, match_all: str) -> str:
     """SQL yielding (docid, score) for documents matching the terms; BM25 as DuckDB's FTS extension.
 
     ``terms`` is a SQL expression for the query's distinct tokens (a list), ``match_all`` a SQL
     boolean (every term must occur, or any). Only the postings of the query's terms are read.
+    Each term's share is summed in fixed point (SCORE_SCALE): a sum of doubles depends on the
+    order DuckDB's threads add them in, so on a large corpus two copies of one text could score
+    a last bit apart from one run to the next and swap places (or move between result pages);
+    integers add up the same in any order.
     """
     return f"""
         WITH p AS (SELECT term, docid, tf, dl FROM search_postings WHERE term IN (SELECT unnest({terms}))),
         df AS (SELECT term, count(*) AS df FROM p GROUP BY term),
         st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs),
-        sc AS (SELECT p.docid, sum(log((st.n - df.df + 0.5) / (df.df + 0.5) + 1)
-                                   * (p.tf * {K1 + 1}) / (p.tf + {K1} * ({1 - B} + {B} * p.dl / st.avgdl))) AS score,
-                      count(*) AS hits
+        sc AS (SELECT p.docid, {_score_expr()} AS score, count(*) AS hits
                FROM p JOIN df USING (term), st GROUP BY p.docid)
         SELECT docid, score FROM sc WHERE NOT ({match_all}) OR hits = len(list_distinct({terms}))"""
+
+
+def scored_all_sql(n_terms: int) -> str:
+    """``scored_sql`` when every term must occur — the same rows and scores — for the distinct
+    terms bound as ``$t0`` … (``scored_all_params``). Faster for common terms: each term's
+    postings are scored on their own and the terms joined on docid, instead of grouping every
+    document that holds any of the terms (网贷逾期 on a million documents: 0.29–0.36 s instead of
+    0.64–0.81 s, same runs under load). The fixed-point shares add up to the same integers in any order."""
+    shares = ", ".join(
+        f"""t{i} AS (SELECT docid, round(log((st.n - d.df + 0.5) / (d.df + 0.5) + 1) * (tf * {K1 + 1}) /
+                (tf + {K1} * ({1 - B} + {B} * dl / st.avgdl)) * {SCORE_SCALE})::BIGINT AS s
+            FROM search_postings, st, (SELECT count(*) AS df FROM search_postings WHERE term = $t{i}) d
+            WHERE term = $t{i})""" for i in range(n_terms))
+    total = " + ".join(["t0.s::HUGEINT"] + [f"t{i}.s" for i in range(1, n_terms)])
+    joins = " ".join(f"JOIN t{i} USING (docid)" for i in range(1, n_terms))
+    return (f"WITH st AS (SELECT count(*) AS n, coalesce(avg(dl), 1) AS avgdl FROM search_docs), {shares} "
+            f"SELECT t0.docid, ({total}) / {SCORE_SCALE} AS score FROM t0 {joins}")
+
+
+def scored_all_params(terms: list[str]) -> dict[str, str]:
+    """The parameters of ``scored_all_sql(len(terms))`` (terms distinct)."""
+    return {f"t{i}": t for i, t in enumerate(terms)}
 
 
 # For the DuckDB shell and notebooks: `SELECT * FROM search_bm25('暴力催收 通讯录') ORDER BY score

@@ -94,6 +94,27 @@ class Explorer:
                 con.close()
         return wrapper
 
+    def preload(self) -> None:
+        """Compile the templates and load the search columns of the corpus as it is now (at
+        server start), so the first pages do not pay for them; the corpus is closed again before
+        the server listens."""
+        from lendcorpus.corpus import CorpusError
+
+        from lendcorpus.pipelines.search_index import simplified
+
+        for name in self.env.list_templates():
+            self.env.get_template(name)
+        simplified("借貸")  # loads the normaliser and its Traditional→Simplified tables
+
+        try:
+            con = self.connect()
+        except CorpusError:
+            return  # a build holds it: the first request loads them instead
+        try:
+            queries.doc_columns(con, queries._tables(con), self._facets, _stat(self.db))
+        finally:
+            con.close()
+
     # ------------------------------------------------------------------ pages
 
     def search_page(self, request: Request, con) -> Response:
@@ -129,11 +150,16 @@ class Explorer:
                  for p, _, s, e in doc["platform_spans"]]
         spans += [(s, e, "practice", f"practice {c}: {names['practice'].get(c, c)}")
                   for c, _, s, e in doc["practice_spans"]]
-        left, right, changes = render.diff(doc["text"], doc.get("text_clean"), self.mask)
+        left, right, changes = render.diff(doc["text"], doc.get("text_clean"), self.mask, doc["repairs"],
+                                           doc["gaps"])
+        steps: dict[str, int] = {}
+        for r in doc["repairs"]:
+            steps[r.get("step") or "repair"] = steps.get(r.get("step") or "repair", 0) + 1
         ctx = {
             "doc": doc, "names": names, "tagged_column": column,
             "tagged_html": render.highlight(tagged, spans, self.mask),
-            "diff_left": left, "diff_right": right, "diff_changes": changes,
+            "diff_left": left, "diff_right": right, "diff_changes": changes, "repair_steps": steps,
+            "repair_kinds": render.REPAIR_KINDS,
             "boilerplate_html": render.boilerplate_lines(doc.get("text_clean"), doc.get("text_main"), self.mask),
         }
         return self.page("document.html", **ctx)
@@ -261,14 +287,14 @@ def _platform_charts(p: dict, names: dict, db: str, mtime: float) -> list[dict]:
         return cached
     from matplotlib import rc_context
 
-    from lendcorpus.analysis.report import _figure, _png
+    from lendcorpus.analysis.report import _png
 
     family = _font()
     rc = {"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"], "axes.spines.top": False,
           "axes.spines.right": False, "text.parse_math": False, "text.usetex": False}
     charts = []
     with rc_context(rc):
-        fig = _figure(3.2, 8.0)
+        fig = _chart_figure(3.2, left=0.07, bottom=0.22)
         ax = fig.add_subplot()
         if p["months"]:
             months = [m for m, *_ in p["months"]]
@@ -280,11 +306,14 @@ def _platform_charts(p: dict, names: dict, db: str, mtime: float) -> list[dict]:
             ax.text(0.5, 0.5, "no complaints with a filing time", ha="center", transform=ax.transAxes)
         ax.set_title("Complaints per month (China time)", loc="left", fontsize=11)
         charts.append({"key": "months", "title": "Complaints per month", "png": _png(fig)})
-        fig = _figure(max(2.4, 0.8 + 0.3 * len(p["practices"])), 8.0)
+        rows = p["practices"][::-1]
+        labels = [f"{c} {names['practice'].get(c, '')}" if family else c for c, *_ in rows]
+        height = max(2.4, 0.8 + 0.3 * len(rows))
+        # room for the longest label (a CJK character is about twice a Latin one wide)
+        width = max((sum(2 if ord(ch) > 0x2e80 else 1 for ch in lab) for lab in labels), default=10)
+        fig = _chart_figure(height, left=min(0.55, 0.02 + 0.0105 * width), bottom=0.55 / height + 0.05)
         ax = fig.add_subplot()
-        if p["practices"]:
-            rows = p["practices"][::-1]
-            labels = [f"{c} {names['practice'].get(c, '')}" if family else c for c, *_ in rows]
+        if rows:
             shares = [100 * k / n if n else 0 for _, k, n in rows]
             bars = ax.barh(labels, shares, color="#e45756")
             for bar, (_, k, n), s in zip(bars, rows, shares):
@@ -296,7 +325,7 @@ def _platform_charts(p: dict, names: dict, db: str, mtime: float) -> list[dict]:
             ax.text(0.5, 0.5, "no complaint describes a practice", ha="center", transform=ax.transAxes)
         ax.set_title("Practice mix", loc="left", fontsize=11)
         charts.append({"key": "practices", "title": "Practice mix", "png": _png(fig)})
-        fig = _figure(1.6, 8.0)
+        fig = _chart_figure(1.6, left=0.13, bottom=0.22, top=0.75)
         ax = fig.add_subplot()
         r = p["resolution"] or {"complaints": 0, "resolved": 0}
         ax.barh(["complaints"], [r["complaints"]], color="#bab0ac")
@@ -315,11 +344,37 @@ def _platform_charts(p: dict, names: dict, db: str, mtime: float) -> list[dict]:
 _CHART_CACHE: dict[tuple, list[dict]] = {}
 
 
+def _chart_figure(height: float, *, left: float, bottom: float, top: float | None = None):
+    """A figure with fixed margins: matplotlib's constrained layout measured every label and
+    took about 40 % of a platform page's first load."""
+    from matplotlib.figure import Figure
+
+    from lendcorpus.analysis.report import DPI
+
+    fig = Figure(figsize=(8.0, height), dpi=DPI)
+    fig.subplots_adjust(left=left, right=0.97, bottom=bottom, top=top or (1 - 0.45 / height))
+    return fig
+
+
 @functools.lru_cache(maxsize=1)
 def _font() -> str | None:
     from lendcorpus.analysis.report import find_cjk_font
 
     return find_cjk_font()
+
+
+def warm_up() -> None:
+    """Import and initialise what the first platform page would otherwise pay for (matplotlib,
+    its font cache, the CJK font lookup: about half a second), so that page is fast too."""
+    from matplotlib import rc_context
+
+    from lendcorpus.analysis.report import _png
+
+    family = _font()
+    with rc_context({"font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"]}):
+        fig = _chart_figure(1.0, left=0.1, bottom=0.2)
+        fig.add_subplot().set_title("借呗 0%")
+        _png(fig)
 
 
 def create_app(db: Path | str, *, show_personal: bool = False, archive_root: Path | None = None) -> Starlette:

@@ -9,11 +9,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from lendcorpus.analysis.explorer.columns import DocColumns
 from lendcorpus.pipelines.tag.relevance import relevant_sql
 
 #: Facets shown beside the results, with the SQL expression each one groups by.
 FACETS = ("source", "kind", "platform", "practice", "month", "relevant")
 PAGE_SIZE = 20
+#: Scored matches kept per explorer (the last queries' words; 3 MB each for 280k matches).
+SCORES_KEPT = 16
 
 
 @dataclass
@@ -92,25 +97,111 @@ def _base_sql(f: Filters, tables: set[str]) -> tuple[str, dict, list[str], bool]
     return sql, params, words, bool(f.q.strip())
 
 
+# Per value, the matching clusters with a matching copy that has it: what choosing it would show.
 _FACET_SQL = """
-    SELECT 'source', source, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT 'kind', kind, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT 'platform', p, count(*) FROM (SELECT unnest(platforms) AS p FROM {src}) GROUP BY 2
-    UNION ALL SELECT 'practice', p, count(*) FROM (SELECT unnest(practices) AS p FROM {src}) GROUP BY 2
-    UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(*) FROM {src}
+    SELECT 'source', source, count(DISTINCT cluster) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'kind', kind, count(DISTINCT cluster) FROM {src} GROUP BY 2
+    UNION ALL SELECT 'platform', p, count(DISTINCT cluster) FROM (SELECT cluster, unnest(platforms) AS p FROM {src})
+              GROUP BY 2
+    UNION ALL SELECT 'practice', p, count(DISTINCT cluster) FROM (SELECT cluster, unnest(practices) AS p FROM {src})
+              GROUP BY 2
+    UNION ALL SELECT 'month', strftime(published_at AT TIME ZONE 'UTC', '%Y-%m'), count(DISTINCT cluster) FROM {src}
               WHERE published_at IS NOT NULL GROUP BY 2
-    UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(*) FROM {src} GROUP BY 2
-    UNION ALL SELECT '_total', '', count(*) FROM {src}"""
+    UNION ALL SELECT 'relevant', CASE WHEN relevant THEN 'yes' ELSE 'no' END, count(DISTINCT cluster) FROM {src}
+              GROUP BY 2
+    UNION ALL SELECT '_total', '', count(DISTINCT cluster) FROM {src}"""
+
+
+_HIT_COLS = ["doc_id", "source", "kind", "title", "published_at", "score", "relevant", "platforms", "practices",
+             "cluster", "copies"]
 
 
 def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None = None,
            corpus_version: object = None) -> SearchResult:
+    """What ``search_sql`` answers, faster: the documents' columns come from the in-memory
+    ``DocColumns`` of this corpus version (cached in ``facet_cache``) and only the scoring runs
+    in DuckDB (columns.py says why). Words without an index fall back to ``search_sql``."""
+    from lendcorpus.pipelines.search_index import scored_all_params, scored_all_sql, simplified, tokens
+
+    tables = _tables(con)
+    words = [simplified(w) for w in f.q.split() if w.strip()]
+    toks = list(dict.fromkeys(t for w in words for t in tokens(w)))
+    indexed = bool(toks) and "search_postings" in tables
+    if f.q.strip() and not indexed:
+        return search_sql(con, f, page_size, facet_cache, corpus_version)
+    cols = doc_columns(con, tables, facet_cache, corpus_version)
+    if indexed:
+        # the next page or another filter on the same words scores nothing again
+        key = ("scores", corpus_version, tuple(toks))
+        hit = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
+        if hit is None:
+            sc = con.execute(scored_all_sql(len(toks)), scored_all_params(toks)).fetchnumpy()
+            rows = cols.rows_of(np.asarray(sc["docid"]))
+            scores = np.asarray(sc["score"], dtype=np.float64)
+            keep = rows >= 0
+            hit = rows[keep], scores[keep]
+            if facet_cache is not None and corpus_version is not None:
+                kept = [k for k in facet_cache if k[0] == "scores"]
+                for k in kept[:max(0, len(kept) - SCORES_KEPT + 1)]:
+                    del facet_cache[k]
+                facet_cache[key] = hit
+        else:  # most recently used last
+            facet_cache[key] = facet_cache.pop(key)
+        rows, scores = hit
+    else:
+        rows, scores = np.arange(cols.n, dtype=np.int64), np.zeros(cols.n)
+    m = cols.mask(f)
+    if m is not None:
+        keep = m[rows]
+        rows, scores = rows[keep], scores[keep]
+    if indexed or m is not None:
+        best, best_scores, copies = cols.collapse(rows, scores)
+        facet_rows = cols.facets(rows, len(best))
+    else:  # nothing asked: each cluster's canonical copy, "copies" = the cluster's members
+        best = np.flatnonzero(cols.canonical)
+        best_scores, copies = np.zeros(len(best)), cols.members[best]
+        if cols.browse_facets is None:  # the same for every visit of this corpus version
+            cols.browse_facets = cols.facets(rows, len(best))
+        facet_rows = cols.browse_facets
+    if indexed:  # score DESC, doc_id (a row number is the doc_id's rank)
+        order = np.lexsort((best, -best_scores))
+    else:  # published_at DESC NULLS LAST, doc_id
+        order = np.lexsort((best, -cols.published[best], cols.unpublished[best]))
+    offset = max(0, f.page - 1) * page_size
+    page = order[offset:offset + page_size]
+    hits = [cols.row(int(best[i])) | {"score": float(best_scores[i]), "copies": int(copies[i])} for i in page]
+    # title and time from documents: one lookup of the page's rows, not a join of every match
+    detail = {r[0]: r[1:] for r in con.execute(
+        "SELECT doc_id, title, published_at FROM documents WHERE doc_id IN (SELECT unnest(?))",
+        [[h["doc_id"] for h in hits]]).fetchall()} if hits else {}
+    hits = [{k: (h[k] if k not in ("title", "published_at") else detail[h["doc_id"]][k == "published_at"])
+             for k in _HIT_COLS} for h in hits]
+    return _result(con, hits, facet_rows, words)
+
+
+def doc_columns(con, tables: set[str], cache: dict | None, version: object) -> DocColumns:
+    """This corpus version's DocColumns, loaded once per version when a cache is given."""
+    key = ("columns", version)
+    if cache is not None and version is not None and key in cache:
+        return cache[key]
+    cols = DocColumns.load(con, tables)
+    if cache is not None and version is not None:
+        for k in [k for k in cache if k[0] in ("columns", "scores") and k[1] != version]:
+            del cache[k]
+        cache[key] = cols
+    return cols
+
+
+def search_sql(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None = None,
+               corpus_version: object = None) -> SearchResult:
     """One hit per dedup cluster with its number of copies, and facet counts over the clusters that
     match. With words or filters: each cluster's best-scoring matching copy (the matches are kept in
     a temporary table, so scoring runs once for the hits and the facets), best first, or newest
     first without words. With neither: each cluster's canonical member, newest first; "copies"
-    then counts the cluster's members, otherwise its matching members."""
-    from lendcorpus.analysis.search import snippet
+    then counts the cluster's members, otherwise its matching members.
+
+    All in SQL: the definition ``search`` is held to (a test compares them), and what answers
+    where the in-memory columns do not (an index-less corpus, the unfiltered browse)."""
 
     tables = _tables(con)
     base, params, words, ranked = _base_sql(f, tables)
@@ -128,7 +219,7 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
                         "doc_id) AS rk, count(*) OVER (PARTITION BY cluster) AS n FROM _explorer_matches) WHERE rk = 1")
             rows = con.execute(f"SELECT {select} FROM _explorer_clusters ORDER BY {order} "
                                f"LIMIT {int(page_size)} OFFSET {int(offset)}").fetchall()
-            facet_rows = con.execute(_FACET_SQL.format(src="_explorer_clusters")).fetchall()
+            facet_rows = con.execute(_FACET_SQL.format(src="_explorer_matches")).fetchall()
         finally:
             con.execute("DROP TABLE IF EXISTS _explorer_clusters")
             con.execute("DROP TABLE IF EXISTS _explorer_matches")
@@ -140,11 +231,18 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
         key = ("browse", corpus_version)
         facet_rows = facet_cache.get(key) if facet_cache is not None and corpus_version is not None else None
         if facet_rows is None:
-            facet_rows = con.execute(f"WITH c AS MATERIALIZED ({src}) " + _FACET_SQL.format(src="c"),
+            facet_rows = con.execute(f"WITH c AS MATERIALIZED ({base}) " + _FACET_SQL.format(src="c"),
                                      params).fetchall()
             if facet_cache is not None and corpus_version is not None:
-                facet_cache.clear()
+                for k in [k for k in facet_cache if k[0] == "browse"]:
+                    del facet_cache[k]
                 facet_cache[key] = facet_rows
+    return _result(con, [dict(zip(cols, r)) for r in rows], facet_rows, words)
+
+
+def _result(con, hits: list[dict], facet_rows: list[tuple], words: list[str]) -> SearchResult:
+    from lendcorpus.analysis.search import snippet
+
     facets: dict[str, list[tuple[str, int]]] = {k: [] for k in FACETS}
     total = 0
     for facet, value, n in facet_rows:
@@ -154,7 +252,6 @@ def search(con, f: Filters, page_size: int = PAGE_SIZE, facet_cache: dict | None
             facets[facet].append((value, n))
     for k, values in facets.items():
         values.sort(key=lambda v: (v[0] if k == "month" else -v[1], v[0]), reverse=(k == "month"))
-    hits = [dict(zip(cols, r)) for r in rows]
     bodies = dict(con.execute("SELECT doc_id, coalesce(text_simplified, text) FROM documents "
                               "WHERE doc_id IN (SELECT unnest(?))", [[h["doc_id"] for h in hits]]).fetchall()) \
         if hits else {}

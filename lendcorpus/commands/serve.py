@@ -21,11 +21,14 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from lendcorpus.analysis.explorer import create_app
+    from lendcorpus.analysis.explorer.app import warm_up
     from lendcorpus.corpus import connect_read
 
     connect_read(args.db).close()  # a missing corpus is an error now, not on the first page
     app = create_app(args.db, show_personal=args.show_personal,
                      archive_root=Path(args.archive) if args.archive else None)
+    warm_up()
+    app.state.explorer.preload()
     mode = "personal data SHOWN" if args.show_personal else "personal data masked"
     print(f"lendcorpus explorer on http://{args.host}:{args.port}/ ({mode}; read-only; Ctrl-C stops)",
           file=sys.stderr, flush=True)

@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from lendcorpus.paths import CONTRACT_DIR
 from lendcorpus.release.scrubbing import scrub_chunk
-from lendcorpus.release.tables import DOCUMENT_TABLES, TABLES, TableSpec
+from lendcorpus.release.tables import TABLES, TableSpec
 from lendcorpus.release.takedowns import TAKEDOWNS_FILE, Takedown, load_takedowns, takedown_digest
 from lendcorpus.release.writer import (PARQUET_OPTIONS, ShardWriter, lock_folder, partial_folder,
                                        publish_folder, remove_stale_partials)
