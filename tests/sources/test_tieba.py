@@ -51,7 +51,10 @@ LIVE = [t for t in THREADS if not t["deleted"]]
 def record(target: str, body: bytes | None = None, date: str = "") -> ArchivedRecord:
     if body is None:
         status, headers, body = SITE.answer(target)
-    date = date or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # fetched at noon (China time) of the day the fixture renders as "today", so a run that crosses
+    # midnight in China between the import and the test still reads HH:MM times as today's
+    noon = datetime(SITE.today.year, SITE.today.month, SITE.today.day, 12, tzinfo=timezone(timedelta(hours=8)))
+    date = date or noon.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return ArchivedRecord(path=Path("t.warc.gz"), offset=0, length=len(body), rec_type="response",
                           url=f"https://{HOST}{target}", date=date, status=200,
                           headers=[("Content-Type", "text/html; charset=UTF-8")], body=body)
