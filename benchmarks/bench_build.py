@@ -13,6 +13,9 @@ copies and shared footers, complaint lists and detail pages, tieba threads, news
 * ``records jN``: the build's per-record stage only (extract, normalise, load), ``--jobs N``.
 * ``build jN``: ``lendcorpus build --jobs N`` with every corpus pass (boilerplate, dedup, tags,
   search).
+* ``ray jN`` (``--modes ray``): the per-record stage as ``records jN`` but as Ray tasks
+  (``--engine ray``) on a Ray instance started on this machine with N CPUs; Ray's start-up is
+  timed apart. The difference to ``records jN`` per record is the Ray path's overhead.
 * with ``--incremental K``: a disjoint K-page archive built on top of the size's corpus
   (seconds for the added pages alone).
 
@@ -78,7 +81,17 @@ import json, sys, time, inspect
 from pathlib import Path
 from lendcorpus.pipelines.build import Build
 root, db, jobs, passes = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+engine = sys.argv[5] if len(sys.argv) > 5 else "local"
 kw = {}
+startup = 0.0
+if engine == "ray":
+    # Ray on this machine with `jobs` CPUs, started before the clock: its start-up is reported apart
+    import ray
+    t0 = time.perf_counter()
+    ray.init(num_cpus=jobs, include_dashboard=False, log_to_driver=False, configure_logging=False)
+    ray.get([ray.remote(lambda: 0).remote() for _ in range(jobs)])  # workers up
+    startup = time.perf_counter() - t0
+    kw["engine"] = "ray"
 params = inspect.signature(Build.__init__).parameters
 if "jobs" in params:
     kw["jobs"] = jobs
@@ -91,7 +104,7 @@ if not passes:
 t0 = time.perf_counter()
 stats = Build(db, root=Path(root), **kw).run()
 print(json.dumps({"records": stats.records, "documents": stats.documents, "seconds": time.perf_counter() - t0,
-                  "passes": stats.passes}))
+                  "passes": stats.passes, "startup": startup}))
 """
 
 
@@ -163,7 +176,7 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--modes", nargs="+", default=["bare", "records", "build"],
-                    choices=["bare", "records", "build"])
+                    choices=["bare", "records", "build", "ray"])
     ap.add_argument("--incremental", type=int, default=0, help="pages added on top of each size's corpus")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lendcorpus-bench-build")
     args = ap.parse_args()
@@ -174,7 +187,7 @@ def main() -> int:
         runs: dict[str, list[tuple[dict, float]]] = {}
         for _ in range(args.repeat):
             plan = [("bare", None)] if "bare" in args.modes else []
-            for mode in ("records", "build"):
+            for mode in ("records", "ray", "build"):
                 if mode in args.modes:
                     plan.extend((mode, j) for j in args.jobs)
             for mode, jobs in plan:
@@ -184,14 +197,16 @@ def main() -> int:
                     res = run_measured([BARE, str(archive), str(db)])
                     label = "bare"
                 else:
-                    res = run_measured([BUILD, str(archive), str(db), str(jobs), "1" if mode == "build" else "0"])
+                    res = run_measured([BUILD, str(archive), str(db), str(jobs), "1" if mode == "build" else "0",
+                                        "ray" if mode == "ray" else "local"])
                     label = f"{mode} j{jobs}"
                 runs.setdefault(label, []).append(res)
                 r, rss = res
                 print(f"  {n:>7} {label:<11} {r['records']:>7} records {r.get('documents', r['records']):>7} docs "
                       f"{r['seconds']:7.1f}s  {r['records'] / r['seconds']:7.0f} pages/s  "
                       f"{r.get('documents', r['records']) / r['seconds']:7.0f} docs/s  cpu {r['cpu']:7.1f}s "
-                      f"({r['records'] / r['cpu']:6.0f} pages per cpu-s)  peak RSS {rss:6.0f} MiB", flush=True)
+                      f"({r['records'] / r['cpu']:6.0f} pages per cpu-s)  peak RSS {rss:6.0f} MiB"
+                      + (f"  (Ray start-up {r['startup']:.1f}s apart)" if r.get("startup") else ""), flush=True)
         for label, rs in runs.items():
             secs = statistics.median(r["seconds"] for r, _ in rs)
             rec = rs[0][0]
@@ -223,6 +238,13 @@ def main() -> int:
                 print(f"{n:>7} per-record path j{j} / bare, per core (wall): "
                       f"{rec['pages_per_s'] / j / bare['pages_per_s']:.2f}; per cpu-second: "
                       f"{rec['pages_per_cpu_s'] / bare['pages_per_cpu_s']:.2f}")
+        for j in args.jobs:
+            loc, ray_ = by.get((n, f"records j{j}")), by.get((n, f"ray j{j}"))
+            if loc and ray_:
+                pages = loc["pages_per_s"] * loc["seconds"]
+                print(f"{n:>7} Ray path j{j} vs local executor j{j}: wall {ray_['seconds'] / loc['seconds']:.2f}x, "
+                      f"overhead {(ray_['seconds'] - loc['seconds']) / pages * 1e3:.2f} ms per record (wall), "
+                      f"{(ray_['cpu'] - loc['cpu']) / pages * 1e3:.2f} ms CPU per record (tree, start-up included)")
         for mode in ("records", "build"):
             b1, b2 = by.get((n, f"{mode} j1")), by.get((n, f"{mode} j2"))
             if b1 and b2:

@@ -21,6 +21,7 @@ level.
 
 from __future__ import annotations
 
+import os
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -126,7 +127,9 @@ class RayExecutor:
         if not ray.is_initialized():
             kw = {"address": self.address} if self.address else {"num_cpus": self.num_cpus,
                                                                    "include_dashboard": False}
-            # the workers must import this checkout's code, as the build does
+            crash = os.environ.get("LENDCORPUS_CRASH_AT")  # the kill tests' crash points reach the workers
+            if crash:
+                kw["runtime_env"] = {"env_vars": {"LENDCORPUS_CRASH_AT": crash}}
             ray.init(log_to_driver=False, configure_logging=False, **kw)
             self._started_here = True
         self._ray = ray
@@ -156,24 +159,27 @@ class RayExecutor:
 
     def list_shards(self, root: Path, files: list[Path] | None = None) -> list[Shard]:
         """Every shard on every alive node, in the local build's order (``warc_files`` order, or
-        the order ``files`` were given); a file on several nodes is read on the first that has it."""
+        the order ``files`` were given); a file several nodes hold is read by them in turn."""
         self.start()
         ray = self._ray
         nodes = sorted(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
         names = [str(f) for f in files] if files is not None else None
         listed = ray.get([self._pinned(_list_here, n, num_cpus=0).remote(str(root), names) for n in nodes])
-        by_key: dict[str, Shard] = {}
+        holders: dict[str, list[Shard]] = {}
         for rows in listed:
             for row in rows:
-                by_key.setdefault(row[0], Shard(*row))
+                holders.setdefault(row[0], []).append(Shard(*row))
         if files is None:
-            return sorted(by_key.values(), key=lambda s: Path(s.path))
-        order = {}
-        for f in names:
+            keys = sorted(holders, key=lambda k: Path(holders[k][0].path))
+        else:
             from lendcorpus.pipelines.build import archive_key
 
-            order.setdefault(archive_key(Path(f), Path(root)), len(order))
-        return sorted(by_key.values(), key=lambda s: order.get(s.key, len(order)))
+            order: dict[str, int] = {}
+            for f in names:
+                order.setdefault(archive_key(Path(f), Path(root)), len(order))
+            keys = sorted(holders, key=lambda k: order.get(k, len(order)))
+        # a file several nodes hold (a shared folder) goes to them in turn
+        return [holders[k][i % len(holders[k])] for i, k in enumerate(keys)]
 
     def map_shards(self, shards: list[tuple[Shard, int]], max_records: int,
                    max_bytes: int) -> Iterator[tuple[Batch, BatchResult]]:

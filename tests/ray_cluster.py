@@ -1,11 +1,13 @@
 """A real local Ray cluster for tests: a head node and one more worker node, each a ``ray start
 --block`` process of its own (its own raylet and object store) on 127.0.0.1, in a temporary
-directory. Stopped by killing exactly the process groups started here (never ``ray stop``, which
+directory, with token authentication (a fresh token per cluster: Ray's servers listen on every
+interface, so the token is what keeps others out). Stopped by killing exactly the process groups started here (never ``ray stop``, which
 would stop every Ray process of the user on the machine)."""
 
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -33,7 +35,8 @@ def _free_ports(n: int) -> list[int]:
 
 
 class LocalRayCluster:
-    """``with LocalRayCluster() as address:`` a head plus ``workers`` worker nodes."""
+    """``with LocalRayCluster() as cluster:`` a head plus ``workers`` worker nodes at
+    ``cluster.address``; drivers need ``cluster.env`` in their environment."""
 
     def __init__(self, workers: int = 1, cpus_per_node: int = 1):
         self.workers = workers
@@ -42,6 +45,9 @@ class LocalRayCluster:
         # short: Ray's unix socket paths live below it and must stay under 108 bytes
         self.tmp = Path(tempfile.mkdtemp(prefix="lcray", dir="/tmp"))
         self.address = ""
+        #: what a driver needs in its environment to join (the nodes get the same)
+        self.env = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                    "RAY_USAGE_STATS_ENABLED": "0"}
 
     def _start(self, extra: list[str], name: str) -> subprocess.Popen:
         obj, node, agent, grpc, env, metrics = _free_ports(6)
@@ -49,38 +55,37 @@ class LocalRayCluster:
                f"--object-store-memory={OBJECT_STORE}", f"--temp-dir={self.tmp}", "--disable-usage-stats",
                f"--object-manager-port={obj}", f"--node-manager-port={node}",
                f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={grpc}",
-               f"--runtime-env-agent-port={env}", f"--metrics-export-port={metrics}", *extra]
+               f"--runtime-env-agent-port={env}", f"--metrics-export-port={metrics}",
+               "--min-worker-port=0", "--max-worker-port=0", *extra]  # workers: any free port
         log = open(self.tmp / f"{name}.log", "wb")
-        env_vars = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+        env_vars = {**os.environ, **self.env}
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env_vars)
         self.procs.append(proc)
         return proc
 
     def _nodes_alive(self) -> int:
-        out = subprocess.run([str(RAY), "list", "nodes", f"--address={self.address}", "--format=json"],
-                             capture_output=True, text=True)
-        if out.returncode:
+        """Active nodes as the head's autoscaler reports them (``ray status`` asks the GCS; the
+        state API would need the dashboard, which these nodes do not start)."""
+        out = subprocess.run([str(RAY), "status", f"--address={self.address}"], capture_output=True, text=True,
+                             timeout=60, env={**os.environ, **self.env})
+        if out.returncode or "Active:" not in out.stdout:
             return 0
-        import json
+        active = out.stdout.split("Active:", 1)[1].split("Pending:", 1)[0]
+        return sum(1 for line in active.splitlines() if line.strip().split(" ")[-1].startswith("node_"))
 
-        return sum(1 for n in json.loads(out.stdout) if n.get("state") == "ALIVE")
-
-    def __enter__(self) -> str:
+    def __enter__(self) -> "LocalRayCluster":
         (gcs,) = _free_ports(1)
-        lo, hi = 20000 + (gcs % 20000), 20000 + (gcs % 20000) + 199  # worker ports: a range of our own
         self.address = f"127.0.0.1:{gcs}"
         try:
-            self._start(["--head", f"--port={gcs}", "--include-dashboard=false",
-                         f"--min-worker-port={lo}", f"--max-worker-port={hi}"], "head")
+            self._start(["--head", f"--port={gcs}", "--include-dashboard=false"], "head")
             self._wait_for(1)
             for i in range(self.workers):
-                self._start([f"--address={self.address}", f"--min-worker-port={hi + 1 + 200 * i}",
-                             f"--max-worker-port={hi + 200 * (i + 1)}"], f"worker{i}")
+                self._start([f"--address={self.address}"], f"worker{i}")
             self._wait_for(1 + self.workers)
         except BaseException:
             self.stop()
             raise
-        return self.address
+        return self
 
     def _wait_for(self, nodes: int, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
