@@ -140,7 +140,8 @@ def run_measured(args: list[str]) -> tuple[dict, float]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     # files, not pipes: a child that writes more than a pipe holds would block until we read
     with tempfile.TemporaryFile("w+") as out_f, tempfile.TemporaryFile("w+") as err_f:
-        proc = subprocess.Popen([sys.executable, "-c", *args], stdout=out_f, stderr=err_f,
+        # -P: the snippet runs in the temp folder, whose stray *.py files must not shadow modules
+        proc = subprocess.Popen([sys.executable, "-P", "-c", *args], stdout=out_f, stderr=err_f,
                                 cwd=tempfile.gettempdir(), text=True)
         peak = 0
         while proc.poll() is None:
@@ -178,6 +179,8 @@ def main() -> int:
     ap.add_argument("--modes", nargs="+", default=["bare", "records", "build"],
                     choices=["bare", "records", "build", "ray"])
     ap.add_argument("--incremental", type=int, default=0, help="pages added on top of each size's corpus")
+    ap.add_argument("--incremental-only", action="store_true",
+                    help="only add the --incremental pages to each size's corpus left in --work by an earlier run")
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "lendcorpus-bench-build")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -185,7 +188,7 @@ def main() -> int:
     for n in args.sizes:
         archive = archive_for(args.work, n)
         runs: dict[str, list[tuple[dict, float]]] = {}
-        for _ in range(args.repeat):
+        for _ in range(0 if args.incremental_only else args.repeat):
             plan = [("bare", None)] if "bare" in args.modes else []
             for mode in ("records", "ray", "build"):
                 if mode in args.modes:
@@ -214,7 +217,7 @@ def main() -> int:
             results.append({"pages": n, "run": label, "seconds": secs, "pages_per_s": rec["records"] / secs,
                             "docs_per_s": rec.get("documents", rec["records"]) / secs, "cpu": cpu,
                             "pages_per_cpu_s": rec["records"] / cpu, "peak_rss_mib": max(m for _, m in rs)})
-        if args.incremental and "build" in args.modes:
+        if args.incremental and ("build" in args.modes or args.incremental_only):
             extra = archive_for(args.work, args.incremental, part=1)
             db = args.work / f"bench-{n}.duckdb"  # the last full build's corpus
             r, rss = run_measured([BUILD, str(extra), str(db), str(max(args.jobs)), "1"])
