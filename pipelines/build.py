@@ -164,6 +164,11 @@ def archive_key(path: Path, root: Path) -> str:
 
 
 
+def default_run_of(path: Path, root: Path) -> str:
+    """The run a file's records belong to when they do not name one: its run folder's name."""
+    return path.parent.name if path.parent.resolve() != root.resolve() else path.name
+
+
 #: A batch closes at this many records or this many body bytes, whichever comes first.
 BATCH_RECORDS = 1000
 BATCH_BYTES = 32 * 2**20
@@ -203,12 +208,18 @@ class Build:
                  progress: Callable[[BuildStats], None] | None = None, progress_every: float = 2.0,
                  jobs: int | None = None, passes: list | None = None, batch_records: int = BATCH_RECORDS,
                  batch_bytes: int = BATCH_BYTES, record_seconds: float | None = RECORD_SECONDS,
-                 worker_memory: int | None = WORKER_MEMORY, board=None, pass_totals: bool = True):
+                 worker_memory: int | None = WORKER_MEMORY, board=None, pass_totals: bool = True,
+                 engine: str = "local", ray_address: str | None = None):
         """``jobs``: worker processes for the per-record stage (default: every core; 0 runs it in
         this process, without the memory budget or crash isolation). ``passes``: the corpus
         passes to run (default: all of ``corpus_passes()``). ``board``: a progress board
         (``lendcorpus.progress.Progress``): bytes of archive read of the bytes to load, then one
-        task per corpus pass (with a total unless ``pass_totals`` is off: one count query per stream)."""
+        task per corpus pass (with a total unless ``pass_totals`` is off: one count query per stream).
+        ``engine="ray"`` runs the per-record stage as Ray tasks next to the WARC shards instead
+        (``ray_address``: the cluster's head; ``None`` starts Ray on this machine with ``jobs``
+        CPUs); ``jobs`` workers still do the corpus passes' per-document work."""
+        if engine not in ("local", "ray"):
+            raise ValueError(f"unknown engine {engine!r} (local or ray)")
         self.db = Path(db)
         self.root = Path(root) if root else archive_root()
         self.progress = progress
@@ -221,6 +232,8 @@ class Build:
         self.worker_memory = worker_memory
         self.board = board
         self.pass_totals = pass_totals  # count what each pass will stream, for its bar's total and ETA
+        self.engine = engine
+        self.ray_address = ray_address
         self._tables: RowTables | None = None
 
     def _row_tables(self, con) -> RowTables:
@@ -233,7 +246,14 @@ class Build:
         stats = BuildStats()
         executor = LocalExecutor(self.jobs, seconds=self.record_seconds, memory=self.worker_memory)
         executor.start()  # fork the workers before DuckDB starts its threads
+        remote = None
         try:
+            if self.engine == "ray":
+                from lendcorpus.pipelines.ray_engine import RayExecutor
+
+                # after the fork (Ray's threads stay out of the local workers), before DuckDB's
+                remote = RayExecutor(self.ray_address, seconds=self.record_seconds, num_cpus=self.jobs or 1)
+                remote.start()
             con = connect_write(self.db)
             con.execute("SET enable_progress_bar = false")  # DuckDB's bar is noise in a build's output
             try:
@@ -242,7 +262,13 @@ class Build:
                     for table in DERIVED_TABLES:
                         con.execute(f"DELETE FROM {table}")
                     con.execute("COMMIT")
-                paths = list(files) if files is not None else warc_files(self.root) if self.root.exists() else []
+                manifests: dict[str, str | None] = {}
+                if remote is not None:
+                    shards = remote.list_shards(self.root, None if files is None else list(files))
+                    paths = [Path(s.path) for s in shards]
+                    manifests = {s.key: s.manifest for s in shards}
+                else:
+                    paths = list(files) if files is not None else warc_files(self.root) if self.root.exists() else []
                 known = {row[0]: (row[1], row[2]) for row in
                          con.execute("SELECT path, size_bytes, loaded_bytes FROM archive_files").fetchall()}
                 last_report = time.perf_counter()
@@ -260,24 +286,44 @@ class Build:
                             stats.files_skipped += 1
                             continue
                         sizes[key] = size
-                        default_run = path.parent.name if path.parent.resolve() != self.root.resolve() else path.name
+                        default_run = default_run_of(path, self.root)
                         yield from read_batches(path, key, start, default_run, max_records=self.batch_records,
                                                 max_bytes=self.batch_bytes)
 
-                paths_by_key: dict[str, Path] = {archive_key(Path(p), self.root): Path(p) for p in paths}
-                todo = self._bytes_to_load(paths, known)
+                def remote_batches() -> Iterator[tuple[Batch, BatchResult]]:
+                    todo = []
+                    for shard in shards:
+                        start = known.get(shard.key, (0, 0))[1]
+                        if shard.key in known and start >= shard.size:
+                            stats.files_skipped += 1
+                            continue
+                        sizes[shard.key] = shard.size
+                        todo.append((shard, start))
+                    return remote.map_shards(todo, self.batch_records, self.batch_bytes)
+
+                if remote is not None:
+                    paths_by_key = {s.key: Path(s.path) for s in shards}
+                    # the shards lie on the cluster's nodes: their sizes come from there
+                    todo = {s.key: s.size - known.get(s.key, (0, 0))[1] for s in shards
+                            if not (s.key in known and known[s.key][1] >= s.size)}
+                    results = remote_batches()
+                else:
+                    paths_by_key = {archive_key(Path(p), self.root): Path(p) for p in paths}
+                    todo = self._bytes_to_load(paths, known)
+                    results = executor.map(batches())
                 stats.files_to_load = len(todo)
                 stats.bytes_to_load = sum(todo.values())
                 load = self.board.task("load archive", stats.bytes_to_load, "bytes") if self.board else None
                 read_to: dict[str, int] = {}
-                for batch, result in executor.map(batches()):
+                for batch, result in results:
                     if batch.first:
                         file_runs[batch.key] = set()
                         damaged[batch.key] = 0
                         read_to[batch.key] = batch.start
                     damaged[batch.key] += result.damaged
                     self._write_batch(con, batch, result, sizes[batch.key], damaged[batch.key],
-                                      file_runs[batch.key], paths_by_key[batch.key], stats)
+                                      file_runs[batch.key], paths_by_key[batch.key], stats,
+                                      manifests.get(batch.key))
                     # the last batch read the file to its end (trailing records it skips included)
                     upto = max(batch.loaded_to, sizes[batch.key]) if batch.last else batch.loaded_to
                     stats.bytes_read += max(upto - read_to[batch.key], 0)
@@ -319,6 +365,8 @@ class Build:
             finally:
                 con.close()
         finally:
+            if remote is not None:
+                remote.close()
             executor.close()
         stats.seconds = time.perf_counter() - started
         return stats
@@ -338,8 +386,9 @@ class Build:
         return todo
 
     def _write_batch(self, con, batch: Batch, result: BatchResult, size: int, damaged: int,
-                     runs_done: set[str], path: Path, stats: BuildStats) -> None:
-        """Load one batch and move the file's ``loaded_bytes`` past it, in one transaction."""
+                     runs_done: set[str], path: Path, stats: BuildStats, manifest: str | None = None) -> None:
+        """Load one batch and move the file's ``loaded_bytes`` past it, in one transaction.
+        ``manifest``: the run folder's run.json as read where the file lies (Ray engine)."""
         key = batch.key
         stats.records += result.records
         stats.damaged += result.damaged
@@ -388,7 +437,7 @@ class Build:
             for run_id, spider in result.runs.items():
                 if run_id not in runs_done:
                     runs_done.add(run_id)
-                    self._upsert_run(con, run_id, spider, path)
+                    self._upsert_run(con, run_id, spider, path, manifest)
             first_run = next(iter(result.runs), batch.default_run)
             con.execute(
                 "INSERT INTO archive_files (path, run_id, size_bytes, loaded_bytes, records, damaged) "
@@ -404,13 +453,13 @@ class Build:
         if batch.last:
             crash_point("build:file-committed")
 
-    def _upsert_run(self, con, run_id: str, spider: str, path: Path) -> None:
+    def _upsert_run(self, con, run_id: str, spider: str, path: Path, text: str | None = None) -> None:
         manifest = path.parent / "run.json"
         started = finished = reason = None
         sessions = None
-        if manifest.exists():
+        if text is not None or manifest.exists():
             try:
-                data = json.loads(manifest.read_text(encoding="utf-8"))
+                data = json.loads(text if text is not None else manifest.read_text(encoding="utf-8"))
                 ss = data.get("sessions") or []
                 sessions = len(ss)
                 if ss:

@@ -25,6 +25,7 @@ from datetime import datetime
 import pyarrow as pa
 
 from lendcorpus.archive import H_METHOD, H_RUN, H_SPIDER, ArchiveDamage, ArchivedRecord
+from lendcorpus.crashpoints import crash_point
 from lendcorpus.pipelines.extract.model import Document
 from lendcorpus.pipelines.textchain import DERIVED_SCHEMA, derive_fields
 
@@ -264,6 +265,7 @@ def _one(item, batch: Batch, seconds, fetches, docs, rejects, rows, runs) -> Non
     run_id = item.warc_headers.get(H_RUN) or batch.default_run
     runs.setdefault(run_id, item.warc_headers.get(H_SPIDER, ""))
     fetch = fetch_row(item, key, run_id)
+    crash_point(f"record:{item.url}")  # a test kills the worker on one record (tests/test_build_ray.py)
     kind, doc_rows, rec_rejects, rec_rows, items = process_record(item, key, run_id, seconds)
     fetch["page_kind"] = kind
     fetch["items"] = items  # drift alarms (crawler/drift.py)

@@ -24,6 +24,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--jobs", "-j", type=int, default=None, metavar="N",
                    help="worker processes for the per-record stage (default: every core); the corpus is the "
                         "same for any N")
+    p.add_argument("--engine", choices=["local", "ray"], default="local",
+                   help="where the per-record stage runs: worker processes here (local) or Ray tasks next to "
+                        "the WARC shards of a cluster (ray; pip install 'lendcorpus[ray]'); same corpus")
+    p.add_argument("--ray-address", default=None, metavar="ADDR",
+                   help="with --engine ray: the cluster's head, host:port (default: start Ray on this machine)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +39,15 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         print("--jobs must be at least 1", file=sys.stderr)
         return 2
+    if args.ray_address and args.engine != "ray":
+        print("--ray-address needs --engine ray", file=sys.stderr)
+        return 2
+    if args.engine == "ray":
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            print("--engine ray needs Ray: pip install 'lendcorpus[ray]'", file=sys.stderr)
+            return 2
     files = None
     if args.warcs:
         files = []
@@ -44,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
             files.extend(warc_files(p))
     board = Progress()
     try:
-        stats = Build(args.db, root=args.archive, jobs=args.jobs, board=board).run(files, reprocess=args.reprocess)
+        stats = Build(args.db, root=args.archive, jobs=args.jobs, board=board, engine=args.engine,
+                      ray_address=args.ray_address).run(files, reprocess=args.reprocess)
     finally:
         board.close()
     print(f"build: {stats.summary()}")
