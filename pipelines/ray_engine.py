@@ -220,9 +220,9 @@ class RayExecutor:
                     return
             return
         except (ray.exceptions.WorkerCrashedError, ray.exceptions.OutOfMemoryError):
-            pass  # the worker died under a record: finish the shard record by record
-        self.restarts += 1
-        yield from self._record_by_record(shard, position, first)
+            # the worker died under a record: finish the shard record by record
+            self.restarts += 1
+            yield from self._record_by_record(shard, position, first)
 
     def _record_by_record(self, shard: Shard, position: int, first: bool) -> Iterator[tuple[Batch, BatchResult]]:
         """The rest of a shard whose worker died, one record per task, from ``position``."""

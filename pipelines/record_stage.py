@@ -14,13 +14,13 @@ it, the next build does not try the record again (``--reprocess`` does, on purpo
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import signal
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
 
 import pyarrow as pa
 
@@ -159,8 +159,9 @@ def init_worker(memory: int | None = WORKER_MEMORY) -> None:
             limit = vm + memory
             if hard == resource.RLIM_INFINITY or limit < hard:
                 resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
-        except (OSError, ValueError, StopIteration):
-            pass  # no /proc or no permission: the other budgets still hold
+        except (OSError, ValueError, StopIteration) as exc:
+            # no /proc or no permission: the time budget and the recursion limit still hold
+            logging.getLogger(__name__).warning("build worker: no memory budget (%s)", exc)
     _rules()
 
 
