@@ -3,7 +3,7 @@
     python benchmarks/bench_build.py --sizes 5000 10000 20000 --jobs 1 2
     python benchmarks/bench_build.py --sizes 100000 --incremental 1000
 
-For each size an archive is generated once (crawler/replay/archivegen.py: farm articles with spun
+For each size an archive is generated once (replay/lendcorpus_replay/archivegen.py: farm articles with spun
 copies and shared footers, complaint lists and detail pages, tieba threads, news) and cached in
 ``--work``. Then, each in a fresh process, alternating, ``--repeat`` times:
 
@@ -173,7 +173,7 @@ def run_measured(args: list[str]) -> tuple[dict, float]:
 
 
 def archive_for(work: Path, n: int, part: int = 0) -> Path:
-    from lendcorpus.crawler.replay.archivegen import generate_archive
+    from lendcorpus_replay.archivegen import generate_archive
 
     out = work / f"archive-{n}-p{part}"
     if not (out / ".done").exists():

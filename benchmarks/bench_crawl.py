@@ -119,8 +119,8 @@ def main() -> None:
         child(args.child, args.port, args.urls, args.job, args.extra)
         return
 
-    from lendcorpus.crawler.replay.farmgen import generate_farm_site
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.farmgen import generate_farm_site
+    from lendcorpus_replay.server import ReplayProcess
     from lendcorpus.pipelines.build import Build
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -46,9 +46,11 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 def _sentences() -> list[str]:
     import opencc
 
+    from lendcorpus_replay import FARM_CORPUS_DIR
+
     cc = opencc.OpenCC("t2s")
     out = []
-    for path in sorted((REPO / "crawler" / "replay" / "farm_corpus").glob("*.txt")):
+    for path in sorted(FARM_CORPUS_DIR.glob("*.txt")):
         text = cc.convert(path.read_text(encoding="utf-8"))
         for s in text.replace("\n", "。").split("。"):
             s = s.strip()
@@ -87,7 +89,7 @@ def farm_records(n: int, seed: int = 0, prepared: bool = False):
     site template), for ``--prepared``."""
     import eval_dedup as ev
 
-    from lendcorpus.crawler.replay import farmgen as fg
+    from lendcorpus_replay import farmgen as fg
 
     arts = fg._load_articles(fg.CORPUS_DIR, None)
     keys = sorted(arts)

@@ -93,8 +93,8 @@ def main() -> None:
     ap.add_argument("--extra", type=int, default=600, help="generated articles beyond the fixture")
     ap.add_argument("--workers", default="1,2,4")
     args = ap.parse_args()
-    from lendcorpus.crawler.replay.farmgen import generate_farm_site
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.farmgen import generate_farm_site
+    from lendcorpus_replay.server import ReplayProcess
 
     client = redis.Redis.from_url(URL)
     client.flushdb()

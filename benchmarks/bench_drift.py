@@ -44,7 +44,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.server import ReplayProcess
 
     rates: dict[str, list[float]] = {m: [] for m in MODES}
     with tempfile.TemporaryDirectory() as tmp, ReplayProcess() as replay:

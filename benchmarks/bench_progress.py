@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from lendcorpus.crawler.replay.archivegen import generate_archive
+from lendcorpus_replay.archivegen import generate_archive
 from lendcorpus.pipelines.build import Build
 from lendcorpus.progress import Progress
 

@@ -26,9 +26,10 @@ import time
 from pathlib import Path
 
 from lendcorpus.archive import ArchivedRecord, Exchange, RotatingWarcWriter, iter_archive
+from lendcorpus_replay import SITES_DIR
 
 REPO = Path(__file__).resolve().parent.parent
-SITES = REPO / "crawler" / "replay" / "sites"
+SITES = SITES_DIR
 TYPES = ("response", "metadata", "resource")
 
 

@@ -41,7 +41,7 @@ def _blocks(bs) -> list[str]:
 
 def _render(a, site: str) -> str:
     """The text the extractor would give for the article's content area on ``site``."""
-    from lendcorpus.crawler.replay.farmgen import _template_line
+    from lendcorpus_replay.farmgen import _template_line
 
     tpl = SITES[site]
     if tpl is None:
@@ -57,7 +57,7 @@ def _render(a, site: str) -> str:
 
 def make_set(seed: int = 4) -> list[dict]:
     """Variants of every base article on three sites; deterministic from ``seed``."""
-    from lendcorpus.crawler.replay import farmgen as fg
+    from lendcorpus_replay import farmgen as fg
 
     arts = fg._load_articles(fg.CORPUS_DIR, None)
     keys = sorted(arts)

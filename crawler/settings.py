@@ -40,8 +40,8 @@ DOWNLOADER_MIDDLEWARES = {
     "lendcorpus.crawler.middlewares.SessionCookieMiddleware": 750,  # after CookiesMiddleware (700), which rewrites the Cookie header
 }
 DOWNLOAD_HANDLERS = {
-    "http": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
-    "https": "lendcorpus.crawler.replay.handler.ReplayAwareDownloadHandler",
+    "http": "lendcorpus.crawler.replay_handler.ReplayAwareDownloadHandler",
+    "https": "lendcorpus.crawler.replay_handler.ReplayAwareDownloadHandler",
 }
 EXTENSIONS = {
     "lendcorpus.crawler.extensions.ProgressLog": 500,

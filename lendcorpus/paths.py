@@ -17,7 +17,6 @@ MIGRATIONS_DIR = CONTRACT_DIR / "migrations"
 #: the analysts' views and the search macro, (re)created on every write-open
 VIEWS_DIR = CONTRACT_DIR / "views"
 SITE_RULES_DIR = CHECKOUT / "crawler" / "sites"
-REPLAY_SITES_DIR = CHECKOUT / "crawler" / "replay" / "sites"
 
 
 def data_home() -> Path:

@@ -17,6 +17,16 @@ from lc_testkit import FAST, REPO, SHARED, run_cli  # noqa: F401  (re-exported f
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 
+def pytest_configure(config) -> None:
+    """The fixtures and the replay server are a distribution of their own (replay/): say how to get
+    it instead of failing every test that needs it with an import error."""
+    try:
+        import lendcorpus_replay  # noqa: F401
+    except ModuleNotFoundError:
+        raise pytest.UsageError("the tests need the offline replay: pip install -e ./replay "
+                                "(README, the test command)") from None
+
+
 @pytest.fixture()
 def data_home(tmp_path, monkeypatch) -> Path:
     home = tmp_path / "data"
@@ -27,7 +37,7 @@ def data_home(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def replay():
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.server import ReplayProcess
 
     with ReplayProcess() as server:
         yield server

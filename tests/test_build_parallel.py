@@ -9,7 +9,7 @@ import pytest
 
 from build_helpers import snapshot
 from lc_testkit import query, run_cli
-from lendcorpus.crawler.replay.archivegen import generate_archive
+from lendcorpus_replay.archivegen import generate_archive
 from lendcorpus.pipelines.build import Build
 
 

@@ -21,10 +21,10 @@ import pytest
 from lendcorpus import corpus
 from lendcorpus.archive import Exchange, RotatingWarcWriter
 from lendcorpus.pipelines.passes import corpus_passes
+from lendcorpus_replay import SITES_DIR as SITES
 
 from lc_testkit import REPO, run_cli
 
-SITES = REPO / "crawler" / "replay" / "sites"
 
 
 @pytest.fixture(scope="module")

@@ -20,7 +20,7 @@ import pytest
 
 from lc_testkit import FAST, REPO, run_cli
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lc_testkit import archived, query  # noqa: E402
 
 HOST = "www.jiedai-baike.example"

@@ -37,7 +37,7 @@ def test_nothing_fetched_exits_5_with_a_summary(tmp_path):
 
 
 def test_every_spider_blocked_exits_1_with_a_summary(tmp_path):
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.server import ReplayProcess
 
     home = tmp_path / "home"
     with ReplayProcess() as server:

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 
 from lc_testkit import FAST, archived, run_cli
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 
 HOST = "www.jiedai-baike.example"
 SPECIAL = json.loads((REPLAY_SITES_DIR / HOST / "_manifest.json").read_text(encoding="utf-8"))["special"]

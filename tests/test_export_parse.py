@@ -13,6 +13,8 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
+from lendcorpus_replay import SITES_DIR
+
 from lc_testkit import REPO, query, run_cli
 
 
@@ -123,7 +125,7 @@ def test_parse_scans_the_archive_without_a_corpus(home, tmp_path, db):
 
 
 def test_parse_local_file_with_and_without_rules(tmp_path):
-    page = REPO / "crawler/replay/sites/www.jiedai-baike.example/a/1018.html"
+    page = SITES_DIR / "www.jiedai-baike.example/a/1018.html"
     url = "https://www.jiedai-baike.example/a/1018.html"
     ruled = json.loads(run_cli("parse", str(page), "--url", url, "--json").stdout)["documents"][0]
     assert ruled["doc_id"] == "jiedai_baike:1018" and ruled["extractor"].startswith("rules:jiedai_baike@")

@@ -19,12 +19,12 @@ import pytest
 from parsel import Selector
 from pypinyin import Style, pinyin
 
-from lendcorpus.crawler.replay import farmgen
+from lendcorpus_replay import FARM_CORPUS_DIR, SITES_DIR, farmgen
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "www.jiedai-baike.example"
-SITE = REPO / "crawler" / "replay" / "sites" / HOST
-CORPUS = REPO / "crawler" / "replay" / "farm_corpus"
+SITE = SITES_DIR / HOST
+CORPUS = FARM_CORPUS_DIR
 RULES_PATH = REPO / "crawler" / "sites" / "jiedai_baike.toml"
 SEEDS = REPO.parent / "shared" / "seeds"
 

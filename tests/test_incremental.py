@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from build_helpers import snapshot
 from lc_testkit import query
 from lendcorpus.archive import Exchange, RotatingWarcWriter
-from lendcorpus.crawler.replay.archivegen import generate_archive
+from lendcorpus_replay.archivegen import generate_archive
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.build import Build
 from lendcorpus.pipelines.passes import corpus_passes
 

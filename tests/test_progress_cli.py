@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from lc_testkit import FAST, REPO, archived, run_cli
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 
 HOST = "www.jiedai-baike.example"
 
@@ -148,7 +148,7 @@ PASSES = ["normalize", "boilerplate", "dedup", "tags", "search"]
 
 def test_build_and_release_progress_in_a_log_and_on_a_terminal(tmp_path):
     from lendcorpus.archive import warc_files
-    from lendcorpus.crawler.replay.archivegen import generate_archive
+    from lendcorpus_replay.archivegen import generate_archive
     from lendcorpus.progress import human_bytes
 
     archive = tmp_path / "archive"
@@ -208,7 +208,7 @@ def test_pass_bars_know_their_totals_before_they_start(tmp_path):
     (a count of the same query), so its bar has a total and an ETA, not only a count."""
     import io
 
-    from lendcorpus.crawler.replay.archivegen import generate_archive
+    from lendcorpus_replay.archivegen import generate_archive
     from lendcorpus.pipelines.build import Build
     from lendcorpus.progress import Progress
 

@@ -13,7 +13,7 @@ from lc_testkit import query
 from lendcorpus.archive import Exchange, RotatingWarcWriter
 from lendcorpus.pipelines import extract
 from lendcorpus.pipelines.build import Build
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 
 FARM = REPLAY_SITES_DIR / "www.jiedai-baike.example" / "a"
 HTML = [("Content-Type", "text/html; charset=utf-8")]

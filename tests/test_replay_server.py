@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from lendcorpus.crawler.replay.server import ReplayProcess
+from lendcorpus_replay.server import ReplayProcess
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,9 @@ import pytest
 
 from lc_testkit import FAST, REPO, run_cli
 from lendcorpus.archive import ArchivedRecord, iter_archive, warc_files
-from lendcorpus.crawler.replay import sitegen
+from lendcorpus_replay import sitegen
 from lendcorpus.siterules import load_all
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dates import CHINA, parse_date
 from lendcorpus.pipelines.extract.rules import extract_with_rules
 

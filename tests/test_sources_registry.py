@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from lc_testkit import REPO
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.model import ROW_TABLES, PageKind
 from lendcorpus.pipelines.extract.sources import parser_for, registry, source_modules
 

@@ -350,6 +350,14 @@ def run(args: argparse.Namespace) -> int:
         print("--new starts a new run in the --job folder: give --job DIR too (without --job every crawl is a new "
               "run in the archive folder)", file=sys.stderr)
         return 2
+    if args.replay == "auto":  # before any run folder is made: a missing replay changes nothing
+        from lendcorpus.commands.replay import ReplayMissing, replay_server
+
+        try:
+            replay_server()
+        except ReplayMissing as exc:
+            print(f"error: {exc} (or give --replay HOST:PORT of a running one)", file=sys.stderr)
+            return 2
     redis_url = args.redis or settings.get("LENDCORPUS_REDIS_URL") or ""
     # Workers of a distributed crawl start together on a shared folder (docs/distributed.md): the
     # first one makes the run there, so --job may name a folder that holds no run yet.
@@ -386,9 +394,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"worker {settings.get('LENDCORPUS_WORKER_ID')} of the crawl in {redis_url}", file=sys.stderr)
     replay = None
     if args.replay == "auto":
-        from lendcorpus.crawler.replay.server import ReplayProcess
+        from lendcorpus.commands.replay import replay_server
 
-        replay = ReplayProcess().start()
+        replay = replay_server().ReplayProcess().start()
         settings.set("LENDCORPUS_REPLAY", replay.address, priority="cmdline")
         print(f"replay server on {replay.address}", file=sys.stderr)
     elif args.replay:

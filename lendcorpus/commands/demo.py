@@ -8,6 +8,7 @@ a crawl run, and the build loads only what is new.
 from __future__ import annotations
 
 import argparse
+import sys
 
 EXAMPLE_QUERIES = [
     ("Documents per source",
@@ -35,10 +36,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lendcorpus.commands.replay import ReplayMissing, replay_server
+
+    try:
+        ReplayProcess = replay_server().ReplayProcess
+    except ReplayMissing as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     from lendcorpus.commands.crawl import crawl, project_settings, spider_names
     from lendcorpus.commands.sql import format_rows
     from lendcorpus.corpus import connect_read
-    from lendcorpus.crawler.replay.server import ReplayProcess
     from lendcorpus.pipelines.build import Build
 
     settings = project_settings()

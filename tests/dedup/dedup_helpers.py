@@ -10,9 +10,10 @@ from pathlib import Path
 
 import duckdb
 from lendcorpus.archive import Exchange, RotatingWarcWriter
+from lendcorpus_replay import SITES_DIR
 
 REPO = Path(__file__).resolve().parents[2]
-FARM = REPO / "crawler" / "replay" / "sites" / "www.jiedai-baike.example"
+FARM = SITES_DIR / "www.jiedai-baike.example"
 LABELLED = REPO / "tests" / "fixtures" / "dedup" / "labelled.jsonl"
 
 

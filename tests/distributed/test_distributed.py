@@ -42,8 +42,8 @@ def redis_server():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     """A bigger farm (about 200 pages) under the real host, served by its own replay process."""
-    from lendcorpus.crawler.replay.farmgen import generate_farm_site
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.farmgen import generate_farm_site
+    from lendcorpus_replay.server import ReplayProcess
 
     root = tmp_path_factory.mktemp("sites")
     generate_farm_site(root / HOST, host=HOST, n_extra=150, seed=1)
@@ -190,7 +190,7 @@ def test_dead_worker_is_reaped_by_the_others(redis_server, site, single, tmp_pat
 
 def test_global_rate_limit_holds_across_workers(redis_server, tmp_path):
     """Three workers, one domain, 0.1 s between requests: the server sees at most ~10 requests/s."""
-    from lendcorpus.crawler.replay.server import ReplayProcess
+    from lendcorpus_replay.server import ReplayProcess
 
     log = tmp_path / "req.jsonl"
     home = tmp_path / "home"

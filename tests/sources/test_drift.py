@@ -15,8 +15,8 @@ from pathlib import Path
 from lc_testkit import FAST, archived, run_cli
 from lendcorpus.archive import read_record
 from lendcorpus.crawler.drift import EXIT_LAYOUT_CHANGED, Expect, check
-from lendcorpus.crawler.replay.server import ReplayProcess
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay.server import ReplayProcess
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 
 HOST = "tieba.baidu.com"
 ARGS = ["-a", "forums=网贷", *FAST, "-s", "LENDCORPUS_DRIFT_CHECK_EVERY=10", "-s", "LENDCORPUS_PROGRESS_INTERVAL=0"]

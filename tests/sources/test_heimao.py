@@ -25,8 +25,8 @@ import pytest
 
 from lendcorpus.archive import ArchivedRecord
 from lendcorpus.crawler.fingerprint import strip_params
-from lendcorpus.crawler.replay.server import ReplayProcess
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay.server import ReplayProcess
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dates import CHINA
 from lendcorpus.pipelines.extract.sources import heimao as hp
 from lendcorpus.pipelines.extract.sources import parser_for

@@ -23,8 +23,8 @@ import pytest
 from selectolax.lexbor import LexborHTMLParser
 
 from lendcorpus.archive import H_BLOCKED, ArchivedRecord
-from lendcorpus.crawler.replay.server import ReplayProcess
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay.server import ReplayProcess
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dates import CHINA
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.sources import jutousu as jt

@@ -25,9 +25,9 @@ from types import SimpleNamespace
 import pytest
 
 from lendcorpus.archive import ArchivedRecord
-from lendcorpus.crawler.replay.server import ReplayProcess
+from lendcorpus_replay.server import ReplayProcess
 from lendcorpus.crawler.spiders.liuyan import compact, search_param, sign, signed_body
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract.dispatch import extract_record
 from lendcorpus.pipelines.extract.sources import parser_for
 from lendcorpus.pipelines.extract.sources import liuyan as parser

@@ -22,8 +22,8 @@ from selectolax.lexbor import LexborHTMLParser
 
 from lc_testkit import FAST, run_cli
 from lendcorpus.archive import H_BLOCKED, ArchivedRecord
-from lendcorpus.crawler.replay.server import ReplayProcess
-from lendcorpus.paths import REPLAY_SITES_DIR
+from lendcorpus_replay.server import ReplayProcess
+from lendcorpus_replay import SITES_DIR as REPLAY_SITES_DIR
 from lendcorpus.pipelines.extract import extract_record
 from lendcorpus.pipelines.extract.sources import parser_for, tieba
 from lc_testkit import archived, query  # noqa: E402
