@@ -59,8 +59,8 @@ EXPECTED: dict[str, dict[str, Expect]] = {
 }
 #: the build's view: generic article pages (thousands of farms) and the source page kinds
 CORPUS_EXPECTED: dict[str, Expect] = {"article": Expect(0.3, 0.7)}
-#: page kinds that carry no rows by design in the build (聚投诉's detail page only holds the postKey)
-NO_ROWS_IN_CORPUS = {("jutousu", "complaint")}
+#: page kinds that carry no rows by design in the build (``Source.crawl_only``)
+NO_ROWS_IN_CORPUS = {(src.id, kind) for src in registry().values() for kind in src.crawl_only}
 
 
 @dataclass
@@ -180,7 +180,7 @@ def crawl_alarms(crawler: Any, spider: Any) -> list[Alarm]:
 # -- after a build ---------------------------------------------------------------------------------
 
 #: source rejects that explain an empty page without a layout change (errors the site announced)
-EXPLAINED = ("thread_deleted", "page_not_found", "login_wall", "api_error", "signature_sn0006", "heimao_1")
+EXPLAINED = tuple(sorted({reason for src in registry().values() for reason in src.announced}))  # Source.announced
 
 
 def corpus_alarms(con, min_pages: int = 5, max_block_share: float = 0.5, run_id: str | None = None) -> list[Alarm]:

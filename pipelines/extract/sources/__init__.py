@@ -44,6 +44,11 @@ class Source:
     terms: str  # the dataset card's note on the content's terms
     #: page kind -> (mean items per page at least, share of empty pages at most): drift alarms
     expect: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: page kinds of ``expect`` judged during the crawl only: they give the build no rows
+    crawl_only: tuple[str, ...] = ()
+    #: reject reasons (prefixes) that are the site saying "nothing here" (deleted, login wall, its
+    #: error envelopes): empty pages that are not drift
+    announced: tuple[str, ...] = ()
 
     @property
     def docs(self) -> str:

@@ -35,6 +35,7 @@ SOURCE = Source(
     collects="consumer complaints against companies, with the platform's timeline and the company's reply",
     terms="public complaint pages; the platform's user agreement reserves rights in the content",
     expect={"api": (1.0, 0.5), "complaint": (0.5, 0.5)},
+    announced=("heimao_1", "page_not_found"),  # error envelopes 10005/10017/10019; 页面不存在
 )
 HOSTS = SOURCE.hosts
 PLATFORM = "heimao"

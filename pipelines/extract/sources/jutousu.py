@@ -30,6 +30,8 @@ SOURCE = Source(
     collects="consumer complaints against merchants (the complainant's phone is never read)",
     terms="public complaint pages; the complainant's phone (contactway) is never collected",
     expect={"list": (1.0, 0.5), "complaint": (0.5, 0.5), "api": (0.5, 0.5)},
+    crawl_only=("complaint",),  # the detail page only holds the postKey
+    announced=("login_wall", "api_error"),
 )
 HOSTS = SOURCE.hosts
 SOURCE_ID = SOURCE.id

@@ -41,6 +41,7 @@ SOURCE = Source(
     collects="public letters to local officials and the officials' replies",
     terms="public letters published by 人民网",
     expect={"api": (1.0, 0.5), "complaint": (0.5, 0.5)},
+    announced=("signature_sn0006", "api_error"),
 )
 HOSTS = SOURCE.hosts
 SOURCE_ID = SOURCE.id

@@ -42,6 +42,7 @@ SOURCE = Source(
     collects="forum threads and every floor in 网贷吧, 催收吧, 逾期吧 and similar",
     terms="public forum pages; Baidu's terms reserve rights in the content",
     expect={"thread": (1.0, 0.2), "forum_list": (1.0, 0.5)},
+    announced=("thread_deleted",),
 )
 HOSTS = SOURCE.hosts
 SOURCE_ID = SOURCE.id
