@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -249,6 +253,59 @@ def test_decompression_bomb_is_a_reject_and_the_rest_loads(tmp_path):
     assert [r.url for r in good(got)] == ["http://bomb.example/0.html", "http://bomb.example/2.html"]
     (d,) = damage(got)
     assert d.code == archive.OVER_BUDGET and "budget" in d.reason and d.resumed_at == good(got)[1].offset
+
+
+def _issue_bomb(directory: Path) -> Path:
+    """The issue's bomb: a few KB of .warc.gz whose gzip-encoded payload inflates to 3 GiB.
+
+    Made in seconds: one MiB of zeros deflated and fully flushed is a self-contained block,
+    repeated 3,072 times, with the gzip trailer (CRC-32 and size) of the whole 3 GiB."""
+    mib, n = 1 << 20, 3 * 1024
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(bytes(mib)) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(bytes(mib), crc)
+    bomb = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + block * n + c.flush(zlib.Z_FINISH) + \
+        struct.pack("<II", crc, (n * mib) & 0xFFFFFFFF)
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    for i, (body, coding) in enumerate(((page(0), None), (bomb, "gzip"), (page(2), None))):
+        hdrs = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", coding)] if coding else [])
+        w.write_record(w.create_warc_record(f"http://bomb.example/{i}.html", "response", payload=io.BytesIO(body),
+                                            http_headers=StatusAndHeaders("200 OK", hdrs, protocol="HTTP/1.1")))
+    path = directory / "bomb3g.warc.gz"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+#: reads a file with iter_archive under an address-space limit of what the process has after start-up
+#: plus 1 GiB: reading a 3 GiB payload whole would fail with MemoryError
+READ_UNDER_LIMIT = """
+import json, resource, sys
+from lendcorpus.archive import ArchivedRecord, iter_archive
+vm = next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmSize:'))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
+out = [[r.url] if isinstance(r, ArchivedRecord) else [r.code, r.reason, r.offset, r.resumed_at]
+       for r in iter_archive(sys.argv[1])]
+print(json.dumps({"items": out, "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def test_the_issues_3_gib_bomb_is_read_in_bounded_memory(tmp_path):
+    path = _issue_bomb(tmp_path)
+    assert path.stat().st_size < 64 * 1024  # the issue's was 5.6 KB; ours is a few KB too
+    with gzip.open(path) as fh:  # and it really holds the 3 GiB payload (WARC layer inflates to ~3 MB)
+        assert len(fh.read()) > 3_000_000
+    proc = subprocess.run([sys.executable, "-c", READ_UNDER_LIMIT, str(path)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout)
+    items = got["items"]
+    assert [i[0] for i in items if len(i) == 1] == ["http://bomb.example/0.html", "http://bomb.example/2.html"]
+    (d,) = [i for i in items if len(i) > 1]
+    assert d[0] == archive.OVER_BUDGET and "compression bomb" in d[1] and d[3] is not None
+    assert got["maxrss_kib"] < 1024 * 1024  # never near the 3 GiB
 
 
 def test_record_over_budget_at_warc_level(tmp_path):
