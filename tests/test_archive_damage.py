@@ -151,6 +151,19 @@ def test_prepended_junk_is_named_and_skipped(tmp_path):
     assert d.offset == 0 and d.resumed_at == len(junk) and "not WARC data" in d.reason
 
 
+def test_uncompressed_file_with_flipped_first_byte_or_junk_in_front(tmp_path):
+    path, _ = our_warc(tmp_path)
+    data = plain_bytes(path)
+    junk = b"HTTP/1.1 200 OK\r\n\r\n<html>not a record</html>\n" * 3
+    for name, damaged, lost in (("flip.warc", bytes([data[0] ^ 0xFF]) + data[1:], data.index(b"WARC/1.1", 1)),
+                                ("junk.warc", junk + data, len(junk))):
+        (tmp_path / name).write_bytes(damaged)
+        got = list(iter_archive(tmp_path / name))
+        assert urls(got) == ALL, name  # only the warcinfo record (flip) or nothing (junk) is lost
+        (d,) = damage(got)
+        assert d.offset == 0 and d.resumed_at == lost and "not WARC data" in d.reason, name
+
+
 def test_uncompressed_file_honours_the_resume_offset(tmp_path):
     path, _ = our_warc(tmp_path)
     plain = tmp_path / "p.warc"
