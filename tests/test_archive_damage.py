@@ -266,6 +266,7 @@ def test_decompression_bomb_is_a_reject_and_the_rest_loads(tmp_path):
     assert [r.url for r in good(got)] == ["http://bomb.example/0.html", "http://bomb.example/2.html"]
     (d,) = damage(got)
     assert d.code == archive.OVER_BUDGET and "budget" in d.reason and d.resumed_at == good(got)[1].offset
+    assert d.url == "http://bomb.example/1.html"  # the reject names the page, not only the offset
 
 
 def _issue_bomb(directory: Path) -> Path:
@@ -356,6 +357,9 @@ def test_build_names_damage_and_never_doubles_rejects(tmp_path):
     reasons = dict(_rows(db, "SELECT stage || ':' || reason, count(*) FROM rejects GROUP BY 1"))
     assert reasons == {"archive:truncated_record": 1, "archive:not_a_warc": 1, "archive:record_over_budget": 1,
                        "extract:empty_body": 1, "extract:too_short": 2}  # too_short: the bomb file's pages
+    # damage whose WARC header was read names its URL; bytes that are no record have none
+    assert dict(_rows(db, "SELECT reason, url FROM rejects WHERE stage = 'archive'")) == {
+        "truncated_record": None, "not_a_warc": None, "record_over_budget": "http://bomb.example/1.html"}
     assert _rows(db, "SELECT count(*) FROM fetches WHERE url = ''") == [(0,)]
     before = _rows(db, "SELECT count(*) FROM fetches")[0][0]
     all_rejects = _rows(db, "SELECT count(*) FROM rejects")[0][0]
