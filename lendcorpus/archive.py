@@ -361,6 +361,8 @@ class ArchiveDamage:
     reason: str
     resumed_at: int | None
     code: str = CORRUPT
+    #: the record's target URI when its WARC header was read (over budget, digest mismatch), else None
+    url: str | None = None
 
     @property
     def next_offset(self) -> int:
@@ -368,10 +370,11 @@ class ArchiveDamage:
 
 
 class _Damage(Exception):
-    def __init__(self, code: str, reason: str):
+    def __init__(self, code: str, reason: str, url: str | None = None):
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.url = url
 
 
 class _FileEnded(Exception):
@@ -495,7 +498,8 @@ def _read_one(src: _Bytes, budget: int) -> tuple[dict[str, str], bytes]:
     headers = _parse_head(src.read_head())
     clen = _content_length(headers)
     if clen > budget:
-        raise _Damage(OVER_BUDGET, f"record block of {clen} bytes is over the {budget}-byte budget")
+        raise _Damage(OVER_BUDGET, f"record block of {clen} bytes is over the {budget}-byte budget",
+                      _target(headers))
     block = src.read(clen)
     if len(block) < clen:
         raise _FileEnded
@@ -546,9 +550,22 @@ def _clean_uri(value: str) -> str:
 _TRANSFER_CODED = ("transfer-encoding", "content-encoding")
 
 
+def _target(headers: dict[str, str]) -> str | None:
+    return _clean_uri(headers.get("WARC-Target-URI") or headers.get("WARC-Refers-To-Target-URI") or "") or None
+
+
 def _make_record(path: Path, offset: int, length: int, headers: dict[str, str], block: bytes,
                  budget: int, check_digests: bool, resume_offset: int | None = None) -> ArchivedRecord:
-    """Turn a checked WARC block into an ArchivedRecord (raises _Damage on digest or budget)."""
+    """Turn a checked WARC block into an ArchivedRecord (raises _Damage, naming the URL, on digest or budget)."""
+    try:
+        return _checked_record(path, offset, length, headers, block, budget, check_digests, resume_offset)
+    except _Damage as exc:
+        exc.url = exc.url or _target(headers)
+        raise
+
+
+def _checked_record(path: Path, offset: int, length: int, headers: dict[str, str], block: bytes,
+                    budget: int, check_digests: bool, resume_offset: int | None) -> ArchivedRecord:
     if check_digests:
         bd = headers.get("WARC-Block-Digest")
         if bd and _digest_matches(bd, block) is False:
@@ -587,7 +604,7 @@ def _make_record(path: Path, offset: int, length: int, headers: dict[str, str], 
         ctype = headers.get("Content-Type")
         http_headers = [("Content-Type", ctype)] if ctype else []
     return ArchivedRecord(path=path, offset=offset, length=length, rec_type=rec_type,
-                          url=_clean_uri(headers.get("WARC-Target-URI") or headers.get("WARC-Refers-To-Target-URI") or ""),
+                          url=_target(headers) or "",
                           date=headers.get("WARC-Date", ""),
                           status=status, headers=http_headers, body=body, warc_headers=headers,
                           resume_offset=resume_offset)
@@ -763,7 +780,7 @@ def _emit(path: Path, pending, end: int, types, budget: int, check_digests: bool
     try:
         yield _make_record(path, off, end - off, headers, block, budget, check_digests)
     except _Damage as exc:
-        yield ArchiveDamage(path, off, exc.reason, end, exc.code)
+        yield ArchiveDamage(path, off, exc.reason, end, exc.code, exc.url)
 
 
 def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
@@ -813,7 +830,7 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
                                 size, NOT_A_WARC)
             return None, False
         where = pos + src.pos if packed else pos
-        yield ArchiveDamage(path, where, exc.reason, nxt, exc.code)
+        yield ArchiveDamage(path, where, exc.reason, nxt, exc.code, exc.url)
         return nxt, bool(found or packed)
     end = pos + member.compressed_length
     if packed:
@@ -825,7 +842,7 @@ def _careful_gzip(fh, path: Path, pos: int, size: int, types, budget: int, check
             try:
                 yield _make_record(path, pos, end - pos, headers, block, budget, check_digests)
             except _Damage as exc:
-                yield ArchiveDamage(path, pos, exc.reason, end, exc.code)
+                yield ArchiveDamage(path, pos, exc.reason, end, exc.code, exc.url)
     return end, True
 
 
@@ -835,7 +852,7 @@ def _emit_packed(path, member_pos: int, pending, resume: int, budget: int, check
         yield _make_record(path, member_pos + rel, length, headers, block, budget, check_digests,
                            resume_offset=resume)
     except _Damage as exc:
-        yield ArchiveDamage(path, member_pos + rel, exc.reason, resume, exc.code)
+        yield ArchiveDamage(path, member_pos + rel, exc.reason, resume, exc.code, exc.url)
 
 
 def _careful_plain(fh, path: Path, pos: int, size: int, types, budget: int, check_digests: bool, found: bool):
@@ -852,14 +869,14 @@ def _careful_plain(fh, path: Path, pos: int, size: int, types, budget: int, chec
             return None, found
         except _Damage as exc:
             nxt = _next_plain(fh, off + 1, size)
-            yield ArchiveDamage(path, off, exc.reason, nxt, exc.code)
+            yield ArchiveDamage(path, off, exc.reason, nxt, exc.code, exc.url)
             return nxt, found
         found = True
         if _wanted(headers, types):
             try:
                 yield _make_record(path, off, src.pos - off, headers, block, budget, check_digests)
             except _Damage as exc:
-                yield ArchiveDamage(path, off, exc.reason, src.pos, exc.code)
+                yield ArchiveDamage(path, off, exc.reason, src.pos, exc.code, exc.url)
     return size, found
 
 

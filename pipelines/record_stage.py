@@ -258,7 +258,7 @@ def _one(item, batch: Batch, seconds, fetches, docs, rejects, rows, runs) -> Non
     """One record (or damaged stretch) of a batch into the batch's row lists."""
     key = batch.key
     if isinstance(item, ArchiveDamage):
-        rejects.append({"url": None, "stage": "archive",
+        rejects.append({"url": item.url, "stage": "archive",
                         "reason": item.code,
                         "detail": item.reason, "archive_path": key, "archive_offset": item.offset,
                         "run_id": batch.default_run})

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
+import struct
+import subprocess
+import sys
 import time
 import zlib
 from pathlib import Path
@@ -147,6 +151,19 @@ def test_prepended_junk_is_named_and_skipped(tmp_path):
     assert d.offset == 0 and d.resumed_at == len(junk) and "not WARC data" in d.reason
 
 
+def test_uncompressed_file_with_flipped_first_byte_or_junk_in_front(tmp_path):
+    path, _ = our_warc(tmp_path)
+    data = plain_bytes(path)
+    junk = b"HTTP/1.1 200 OK\r\n\r\n<html>not a record</html>\n" * 3
+    for name, damaged, lost in (("flip.warc", bytes([data[0] ^ 0xFF]) + data[1:], data.index(b"WARC/1.1", 1)),
+                                ("junk.warc", junk + data, len(junk))):
+        (tmp_path / name).write_bytes(damaged)
+        got = list(iter_archive(tmp_path / name))
+        assert urls(got) == ALL, name  # only the warcinfo record (flip) or nothing (junk) is lost
+        (d,) = damage(got)
+        assert d.offset == 0 and d.resumed_at == lost and "not WARC data" in d.reason, name
+
+
 def test_uncompressed_file_honours_the_resume_offset(tmp_path):
     path, _ = our_warc(tmp_path)
     plain = tmp_path / "p.warc"
@@ -249,6 +266,62 @@ def test_decompression_bomb_is_a_reject_and_the_rest_loads(tmp_path):
     assert [r.url for r in good(got)] == ["http://bomb.example/0.html", "http://bomb.example/2.html"]
     (d,) = damage(got)
     assert d.code == archive.OVER_BUDGET and "budget" in d.reason and d.resumed_at == good(got)[1].offset
+    assert d.url == "http://bomb.example/1.html"  # the reject names the page, not only the offset
+
+
+def _issue_bomb(directory: Path) -> Path:
+    """The issue's bomb: a few KB of .warc.gz whose gzip-encoded payload inflates to 3 GiB.
+
+    Made in seconds: one MiB of zeros deflated and fully flushed is a self-contained block,
+    repeated 3,072 times, with the gzip trailer (CRC-32 and size) of the whole 3 GiB."""
+    mib, n = 1 << 20, 3 * 1024
+    c = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = c.compress(bytes(mib)) + c.flush(zlib.Z_FULL_FLUSH)
+    crc = 0
+    for _ in range(n):
+        crc = zlib.crc32(bytes(mib), crc)
+    bomb = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + block * n + c.flush(zlib.Z_FINISH) + \
+        struct.pack("<II", crc, (n * mib) & 0xFFFFFFFF)
+    buf = io.BytesIO()
+    w = WARCWriter(buf, gzip=True)
+    for i, (body, coding) in enumerate(((page(0), None), (bomb, "gzip"), (page(2), None))):
+        hdrs = [("Content-Type", "text/html; charset=utf-8")] + ([("Content-Encoding", coding)] if coding else [])
+        w.write_record(w.create_warc_record(f"http://bomb.example/{i}.html", "response", payload=io.BytesIO(body),
+                                            http_headers=StatusAndHeaders("200 OK", hdrs, protocol="HTTP/1.1")))
+    path = directory / "bomb3g.warc.gz"
+    path.write_bytes(buf.getvalue())
+    return path
+
+
+#: reads a file with iter_archive under an address-space limit of what the process has after start-up
+#: plus 1 GiB: reading a 3 GiB payload whole would fail with MemoryError
+READ_UNDER_LIMIT = """
+import json, resource, sys
+from lendcorpus.archive import ArchivedRecord, iter_archive
+vm = next(int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith('VmSize:'))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 2**30, resource.RLIM_INFINITY))
+out = [[r.url] if isinstance(r, ArchivedRecord) else [r.code, r.reason, r.offset, r.resumed_at]
+       for r in iter_archive(sys.argv[1])]
+# VmHWM: this process's peak resident memory (ru_maxrss would carry the forking parent's peak over)
+hwm = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmHWM:'))
+print(json.dumps({"items": out, "peak_kib": hwm}))
+"""
+
+
+def test_the_issues_3_gib_bomb_is_read_in_bounded_memory(tmp_path):
+    path = _issue_bomb(tmp_path)
+    assert path.stat().st_size < 64 * 1024  # the issue's was 5.6 KB; ours is a few KB too
+    with gzip.open(path) as fh:  # and it really holds the 3 GiB payload (WARC layer inflates to ~3 MB)
+        assert len(fh.read()) > 3_000_000
+    proc = subprocess.run([sys.executable, "-c", READ_UNDER_LIMIT, str(path)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout)
+    items = got["items"]
+    assert [i[0] for i in items if len(i) == 1] == ["http://bomb.example/0.html", "http://bomb.example/2.html"]
+    (d,) = [i for i in items if len(i) > 1]
+    assert d[0] == archive.OVER_BUDGET and "compression bomb" in d[1] and d[3] is not None
+    assert got["peak_kib"] < 1024 * 1024  # never near the 3 GiB
 
 
 def test_record_over_budget_at_warc_level(tmp_path):
@@ -286,6 +359,9 @@ def test_build_names_damage_and_never_doubles_rejects(tmp_path):
     reasons = dict(_rows(db, "SELECT stage || ':' || reason, count(*) FROM rejects GROUP BY 1"))
     assert reasons == {"archive:truncated_record": 1, "archive:not_a_warc": 1, "archive:record_over_budget": 1,
                        "extract:empty_body": 1, "extract:too_short": 2}  # too_short: the bomb file's pages
+    # damage whose WARC header was read names its URL; bytes that are no record have none
+    assert dict(_rows(db, "SELECT reason, url FROM rejects WHERE stage = 'archive'")) == {
+        "truncated_record": None, "not_a_warc": None, "record_over_budget": "http://bomb.example/1.html"}
     assert _rows(db, "SELECT count(*) FROM fetches WHERE url = ''") == [(0,)]
     before = _rows(db, "SELECT count(*) FROM fetches")[0][0]
     all_rejects = _rows(db, "SELECT count(*) FROM rejects")[0][0]

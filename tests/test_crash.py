@@ -73,14 +73,15 @@ def killed_build(db: Path, archive: Path, *, at: str | None = None, after: float
     return proc.returncode
 
 
-def recovers(db: Path, archive: Path, clean: dict[str, int]) -> None:
-    """The next command opens the corpus, the next build completes, and equals a clean build."""
+def recovers(db: Path, archive: Path, clean: dict[str, int], extra: dict[str, int] | None = None) -> None:
+    """The next command opens the corpus, the next build completes, and equals a clean build
+    (plus ``extra`` rows a killed process committed before it died)."""
     if db.exists():
         opened = run_cli("sql", "SELECT count(*) AS n FROM _migrations", "--db", str(db), "--format", "csv",
                          check=False)
         assert opened.returncode == 0, opened.stderr[-2000:]
     run_cli("build", "--db", str(db), "--archive", str(archive))
-    assert counts(db) == clean
+    assert counts(db) == {t: n + (extra or {}).get(t, 0) for t, n in clean.items()}
     assert not list(db.parent.glob(f".{db.name}.*"))  # no side file of a killed creation is left
 
 
@@ -156,3 +157,67 @@ def test_kill_during_schema_upgrade(point, farm_archive, clean_build, tmp_path):
         assert len(backups) == 1 and "could not be replayed" in proc.stderr and backups[0].name in proc.stderr
     assert counts(db) == clean
     run_cli("sql", "SELECT count(*) FROM documents", "--db", str(db))
+
+
+# -- the issue's own reproduction: connect_write a new file, then kill -9 the process -----------------
+
+#: a process that opens a NEW corpus with connect_write, does ``then`` on it, and SIGKILLs itself
+#: (nothing closed, nothing checkpointed after ``then``)
+SELF_KILL = """
+import os, signal, sys
+from lendcorpus.corpus import connect_write
+con = connect_write(sys.argv[1])
+{then}
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+AFTER_OPEN = {
+    "nothing": "",
+    "committed row in a DEFAULT now() table": "con.execute(\"INSERT INTO crawl_runs (run_id) VALUES ('r1')\")",
+    "open transaction": "con.execute('BEGIN'); con.execute(\"INSERT INTO crawl_runs (run_id) VALUES ('r2')\")",
+    # what bricked the corpus on main: ADD COLUMN on a table with DEFAULT now() left in the log
+    "ALTER TABLE ADD COLUMN in the log": "con.execute('ALTER TABLE crawl_runs ADD COLUMN planted INTEGER')",
+}
+
+
+@pytest.mark.parametrize("then", list(AFTER_OPEN))
+def test_connect_write_on_a_new_file_then_kill_9(then, farm_archive, clean_build, tmp_path):
+    clean, _ = clean_build
+    db = tmp_path / "corpus.duckdb"
+    proc = subprocess.run([sys.executable, "-c", SELF_KILL.format(then=AFTER_OPEN[then]), str(db)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    assert db.exists()
+    if then.startswith("ALTER"):  # the brick is real: plain DuckDB cannot open this file
+        plain = subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True)",
+                                str(db)], capture_output=True, text=True, timeout=120)
+        assert plain.returncode != 0 and "WAL" in plain.stderr, plain.stderr[-2000:]
+    committed = then.startswith("committed")
+    recovers(db, farm_archive, clean, extra={"crawl_runs": 1} if committed else None)
+    if committed:  # what was committed before the kill is still there
+        con = duckdb.connect(str(db), read_only=True)
+        assert con.execute("SELECT count(*) FROM crawl_runs WHERE run_id = 'r1'").fetchone() == (1,)
+        con.close()
+    if then == "ALTER TABLE ADD COLUMN in the log":
+        # the log could not be replayed: it was set aside under a name the build said, not deleted
+        assert len(list(tmp_path.glob("corpus.duckdb.wal.unreplayable-*"))) == 1
+
+
+@pytest.mark.parametrize("fraction", [0.15, 0.35, 0.55, 0.75, 0.95])
+def test_connect_write_on_a_new_file_killed_from_outside(fraction, farm_archive, clean_build, tmp_path):
+    """SIGKILL at moments spread over a new corpus's creation (schema, views, checkpoints)."""
+    clean, _ = clean_build
+    probe = tmp_path / "probe.duckdb"
+    code = "import sys; from lendcorpus.corpus import connect_write; connect_write(sys.argv[1]).close()"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code, str(probe)], cwd=REPO, check=True, timeout=300)
+    took = time.monotonic() - started
+    db = tmp_path / "corpus.duckdb"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(db)], cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        proc.wait(timeout=fraction * took)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+    _, err = proc.communicate(timeout=300)
+    assert "Traceback" not in err, err[-2000:]
+    recovers(db, farm_archive, clean)

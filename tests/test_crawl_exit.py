@@ -91,3 +91,33 @@ def test_every_spider_against_a_dead_port_fits_one_screen(tmp_path):
     assert f"run folders: {home / 'archive'}/<spider>/<run>" in text
     # two lines a spider plus three: one 24-line screen for the ten spiders of today
     assert len(text.splitlines()) <= 2 * len(names) + 3, text
+
+
+def test_every_fetch_answered_with_an_http_error_exits_5(tmp_path):
+    """The server answers, but only 503: nothing usable was fetched, so the crawl did not work."""
+    import http.server
+    import threading
+
+    class Down(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            self.send_response(503)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>down for maintenance</html>")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Down)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        home = tmp_path / "home"
+        proc = run_cli("crawl", "jiedai_baike", "--replay", f"127.0.0.1:{server.server_address[1]}", *FAST,
+                       env={"LENDCORPUS_HOME": str(home)}, check=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 5, proc.stderr[-3000:]
+    text = _summary(proc.stderr)
+    assert "(usable 0)" in text and "rejects 2: http_503 2" in text
+    assert "FAILED (exit 5): nothing could be fetched by jiedai_baike (http_503)" in text

@@ -158,3 +158,33 @@ def test_text_too_long_to_tag_is_a_reject(tmp_path, monkeypatch, jobs):
     db = tmp_path / "c.duckdb"
     Build(db, root=root, jobs=jobs).run()
     assert record_rejects(db) == {"https://www.jiedai-baike.example/a/1003.html": "text_too_long"}
+
+
+def test_a_20_mb_page_at_the_default_budgets_is_a_reject(tmp_path):
+    """The issue's 20 MB page (it kept the practice tagger busy for hours), with no budget lowered:
+    a reject with its reason, the rest of the file loads, the passes never see it."""
+    para = "<p>" + "网贷逾期了怎么办，催收电话打给家人合法吗？现在很多人遇到这个问题。" * 200 + "</p>\n"
+    body = _farm_page(1003).replace(b'<div class="content">', b'<div class="content">' + (para * 1020).encode(), 1)
+    assert len(body) > 20 * 10**6
+    root = write_archive(tmp_path / "archive", [_page(1002), _page(1003, body), _page(1005)])
+    db = tmp_path / "c.duckdb"
+    stats = Build(db, root=root, jobs=1).run()
+    (reason,) = record_rejects(db).values()
+    # normally text_too_long (6.6 M characters); on a very loaded machine the time budget may come first
+    assert reason in ("text_too_long", "time_budget"), reason
+    assert {r[0] for r in query(db, "SELECT doc_id FROM documents")} == {"jiedai_baike:1002", "jiedai_baike:1005"}
+    assert query(db, "SELECT count(*) FROM document_tags")[0][0] == 2
+    assert stats.rejects[f"record:{reason}"] == 1
+
+
+def test_a_million_item_answer_at_the_default_budgets_is_a_reject(tmp_path):
+    """The issue's 10^6-item JSON answer with no budget lowered: it never reaches the writer's
+    row tables (where it raised MemoryError on main); the rest of the file loads."""
+    feed = "https://tousu.sina.com.cn/api/index/feed?ts=1&rs=x&signature=x&type=1&page_size=10&page=1"
+    root = write_archive(tmp_path / "archive", [_page(1002), (feed, JSON, _huge_feed(10**6)), _page(1005)])
+    db = tmp_path / "c.duckdb"
+    Build(db, root=root, jobs=1).run()
+    (row,) = query(db, "SELECT stage, reason FROM rejects WHERE url = ?", [feed])
+    assert row in (("record", "too_many_rows"), ("source", "parser_error"), ("record", "memory_budget")), row
+    assert query(db, "SELECT count(*) FROM complaints")[0][0] == 0
+    assert query(db, "SELECT count(*) FROM documents")[0][0] == 2

@@ -85,6 +85,10 @@ def _type(stmt) -> str:
     return str(stmt.type).rsplit(".", 1)[-1]
 
 
+#: DuckDB statement types whose name is not the word the user typed
+_NAMED = {"LOAD": "INSTALL and LOAD", "EXTENSION": "extension"}
+
+
 def single_read_statement(con, query: str):
     """The one read statement in ``query``, parsed on ``con``; Refused for anything else.
 
@@ -100,6 +104,8 @@ def single_read_statement(con, query: str):
     stmt = statements[0]
     kind = _type(stmt)
     if kind not in READ_TYPES:
+        words = " ".join(stmt.query.split()[:2]).upper()
+        kind = _NAMED.get(kind) or (words if kind == "???" and words else kind)
         raise Refused(f"{kind} statements are not allowed: `lendcorpus sql` is read-only and runs one read statement "
                       "(SELECT, WITH, FROM, VALUES, DESCRIBE, SHOW, SUMMARIZE, PIVOT with an IN list, EXPLAIN, "
                       "reading PRAGMAs such as show_tables)")

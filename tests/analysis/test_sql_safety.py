@@ -213,3 +213,13 @@ def test_search_runs_sandboxed(sandbox, capsys):
             con.execute("SELECT * FROM read_text('outside/secret.csv')")
     finally:
         con.close()
+
+
+@pytest.mark.parametrize("statement,named", [("INSTALL httpfs", "INSTALL and LOAD statements are not allowed"),
+                                             ("LOAD json", "INSTALL and LOAD statements are not allowed"),
+                                             ("UPDATE EXTENSIONS", "UPDATE EXTENSIONS statements are not allowed"),
+                                             ("ATTACH 'outside/other.duckdb' AS o (READ_WRITE)",
+                                              "ATTACH statements are not allowed")])
+def test_refusal_names_what_was_typed(sandbox, capsys, statement, named):
+    assert cli.main(["sql", statement, "--db", str(sandbox / "data" / "corpus.duckdb")]) == 4
+    assert capsys.readouterr().err.startswith(f"refused: {named}")
