@@ -658,8 +658,7 @@ class MojibakeStep:
             # lone surrogates cannot be encoded: the patterns see U+FFFD (same length), the repairs
             # keep the real characters in ``before`` and the splice keeps them where not repaired
             res = self._apply(_SURROGATE_RE.sub("\ufffd", text))
-            for r in res.repairs:
-                r.before = text[r.start : r.end]
+            res.repairs = [r._replace(before=text[r.start : r.end]) for r in res.repairs]
             res.text = splice(text, sorted(res.repairs, key=lambda r: r.start))
             return res
         return self._apply(text)
