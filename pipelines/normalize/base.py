@@ -56,7 +56,9 @@ class TransformStep(Protocol):
     name: str
     version: int
 
-    def apply(self, text: str) -> StepResult: ...
+    def apply(self, text: str, stats: Any = None) -> StepResult:
+        """``stats``: the chain's ``charclass.CharCounts`` of exactly ``text``, or None."""
+        ...
 
 
 class AttributeStep(Protocol):

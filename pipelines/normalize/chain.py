@@ -102,8 +102,11 @@ def normalize_text(text: str) -> Normalized:
     flags: list[dict[str, Any]] = []
     current = text
     counters: dict[str, int] = {}
+    # one pass over the characters, shared by every step that sees this same text (a step that
+    # changes nothing hands its input on unchanged, so usually all of them)
+    stats = CharCounts(text)
     for step in TRANSFORMS:
-        res = step.apply(current)
+        res = step.apply(current, stats if current is text else None)
         # flags are in this step's input coordinates (its own and earlier ones): move them
         flags.extend(dict(f) for f in res.flags)
         if res.repairs:
@@ -116,7 +119,7 @@ def normalize_text(text: str) -> Normalized:
         current = res.text
 
     attrs: dict[str, Any] = {}
-    counts = CharCounts(current)  # one pass over the final text, shared by the attribute steps
+    counts = stats if current is text else CharCounts(current)  # shared by the attribute steps
     for astep in ATTRIBUTES:
         attrs.update(astep.annotate(current, counts))
     found_gaps = attrs.get("gaps", [])

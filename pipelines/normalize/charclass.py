@@ -1,14 +1,21 @@
-"""Character-class counts of a text in one pass, shared by the script and language steps.
+"""Character statistics of a text in one pass, shared by every step of the chain.
 
-The script and language steps used to run a dozen regex scans over the final text (Han runs
-three times, the Simplified-only class, kana, hangul, Latin...). Here every code point is mapped
-to a class by one lookup table and the classes are counted together (numpy: UTF-32 bytes,
-table lookup, bincount), so the text is read once. Class boundaries are exactly the character
-classes the steps used before (tests/normalize/test_text_steps.py compares them on random text).
+The steps used to rescan the text a dozen times: Han runs three times, the Simplified-only class,
+kana, hangul, Latin... for script and language, and before that one "is there anything to do?"
+scan per repair kind (surrogates, Latin-1 and box drawing, Big5-as-GBK signs, GBK "key"
+characters, invisible and full-width characters, brackets, gap markers). Here every code point
+is mapped by one lookup table to an *atom*: the set of classes and trigger sets it belongs to.
+One pass (numpy: UTF-32 code points, table lookup, bincount) counts the atoms, and every class
+count and trigger test is a sum over atoms. The chain builds one ``CharCounts`` of its input and
+hands it to each step that sees that same text (and reuses it for the final text when no step
+changed anything). Class boundaries are exactly the steps' regex classes: the trigger sets are
+computed by running each step's own pattern over every code point, and
+tests/normalize/test_script_lang.py compares counts and triggers with the regexes on random text.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 import numpy as np
@@ -34,8 +41,35 @@ _RANGES: dict[int, list[tuple[int, int]]] = {
 }
 
 
+def _trigger_sets() -> dict[str, str | re.Pattern[str]]:
+    """name -> a single-character regex (or a string of characters) whose matches make the set.
+    A trigger set answers "could this step's pattern match at all?" (a necessary condition)."""
+    from . import gaps, mojibake, unicode_clean
+
+    return {
+        "surrogate": mojibake._SURROGATE_RE,
+        "latin_any": mojibake._LATIN_ANY_RE,
+        "b5_odd": mojibake._B5_ODD_RE,
+        "key": mojibake._KEY_RE,
+        "shift_letter": re.compile(r"[\x40-\x7e]"),  # first character of mojibake._SHIFT_END_RE
+        "fffd": "\ufffd",
+        "unicode_any": re.compile(unicode_clean._ANY_RE.pattern.rstrip("+")),
+        "open_bracket": "(（",
+        "orphan_mark": "?？\ufffd",
+        "close_bracket": ")）",
+        "space": " \u3000",
+        "gap_masked": gaps._FIRST_CHARS["masked"],
+        "gap_brackets": gaps._FIRST_CHARS["empty-brackets"],
+    }
+
+
+TRIGGERS = ("surrogate", "latin_any", "b5_odd", "key", "shift_letter", "fffd", "unicode_any", "open_bracket",
+            "orphan_mark", "close_bracket", "space", "gap_masked", "gap_brackets")
+
+
 @lru_cache(maxsize=1)
-def _table() -> np.ndarray:
+def _class_table() -> np.ndarray:
+    """Code point -> language class."""
     from .script import _script_classes
 
     table = np.zeros(0x110000, dtype=np.uint8)
@@ -49,15 +83,55 @@ def _table() -> np.ndarray:
     return table
 
 
+@lru_cache(maxsize=1)
+def _atoms() -> tuple[np.ndarray, np.ndarray]:
+    """(code point -> atom id, atom x (classes + triggers) membership matrix)."""
+    classes = _class_table()
+    every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
+    bits = np.zeros(0x110000, dtype=np.uint32)
+    for i, name in enumerate(TRIGGERS):
+        what = _trigger_sets()[name]
+        if isinstance(what, str):
+            idx = [ord(c) for c in what]
+        else:
+            idx = [m.start() for m in what.finditer(every)]
+        bits[idx] |= np.uint32(1 << i)
+    # atom = rank of (class, trigger bits) among the combinations that occur (no sort needed)
+    key = classes.astype(np.uint32) << np.uint32(len(TRIGGERS)) | bits
+    present = np.zeros(N_CLASSES << len(TRIGGERS), dtype=bool)
+    present[key] = True
+    combos = np.flatnonzero(present)
+    if len(combos) > 255:
+        raise RuntimeError(f"{len(combos)} character atoms do not fit the uint8 table")
+    rank = np.cumsum(present, dtype=np.int64) - 1
+    member = np.zeros((len(combos), N_CLASSES + len(TRIGGERS)), dtype=np.int64)
+    member[np.arange(len(combos)), combos >> len(TRIGGERS)] = 1
+    for i in range(len(TRIGGERS)):
+        member[:, N_CLASSES + i] = (combos >> i) & 1
+    return rank[key].astype(np.uint8), member
+
+
+def _table() -> np.ndarray:
+    """Code point -> language class (kept for callers of the one-table version)."""
+    return _class_table()
+
+
+_TRIGGER_INDEX = {name: N_CLASSES + i for i, name in enumerate(TRIGGERS)}
+
+
 class CharCounts:
-    """Counts per class of one text, plus its code points (reused to compare with the Simplified copy)."""
+    """Counts per class of one text and its trigger sets, plus its code points (reused to
+    compare with the Simplified copy)."""
 
     __slots__ = ("codes", "counts")
 
     def __init__(self, text: str) -> None:
         self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        self.counts = np.bincount(_table()[self.codes], minlength=N_CLASSES).tolist() if len(self.codes) \
-            else [0] * N_CLASSES
+        if len(self.codes):
+            table, member = _atoms()
+            self.counts = (np.bincount(table[self.codes], minlength=len(member)) @ member).tolist()
+        else:
+            self.counts = [0] * (N_CLASSES + len(TRIGGERS))
 
     @property
     def han(self) -> int:
@@ -67,6 +141,10 @@ class CharCounts:
 
     def __getitem__(self, cls: int) -> int:
         return self.counts[cls]
+
+    def has(self, trigger: str) -> bool:
+        """Whether the text holds any character of a trigger set (see ``TRIGGERS``)."""
+        return self.counts[_TRIGGER_INDEX[trigger]] > 0
 
     def changed(self, other: str) -> int | None:
         """Positions where ``other`` differs, when it has the same length (None otherwise)."""

@@ -26,6 +26,7 @@ import unicodedata
 from functools import lru_cache
 
 from .base import Repair, StepResult, splice
+from .charclass import CharCounts
 from .charfreq import char_cost, cost, han_share_common, is_han, total_cost
 
 NAME = "mojibake"
@@ -181,6 +182,15 @@ def _longest_valid(run: str, k: int, at_end: bool = True) -> tuple[int, str, boo
     return None
 
 
+@lru_cache(maxsize=8192)
+def _may_lead_utf8(ch: str) -> bool:
+    """Whether the GBK bytes of ``ch`` start with a byte that can begin a UTF-8 character
+    (C2-F4). Traditional text is full of key characters whose GBK bytes start with a UTF-8
+    continuation byte (81-BF): a candidate starting there fails at its first byte."""
+    b = _gbk_bytes(ch)
+    return b is not None and 0xC2 <= b[0] <= 0xF4
+
+
 _ASCII_RE = re.compile(r"[\x00-\x7f]")
 #: failed candidate starts per document before the scan gives up (bounds pathological input)
 _MAX_ATTEMPTS = 5000
@@ -188,7 +198,9 @@ _MAX_ATTEMPTS = 5000
 _MAX_RUN = 8192
 
 
-def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict]) -> None:
+def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict], stats: CharCounts | None = None) -> None:
+    if stats is not None and not stats.has("key"):
+        return  # every pattern below needs a key character
     if not (_KEY_PAIR_RE.search(text) or _KEY_RUNSTART_RE.search(text) or _KEY_RE.match(text)):
         return
     pos = 0
@@ -222,6 +234,9 @@ def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict]) -> None:
         k = hit.start()
         if text[k] < "\x80":  # the run-start alternative matched on the ASCII char before
             k += 1
+        if not _may_lead_utf8(text[k]):
+            pos = k + 1  # what _longest_valid would conclude after encoding and failing to decode
+            continue
         nxt = _ASCII_RE.search(text, k, k + _MAX_RUN)
         if nxt:
             run_end, at_end = nxt.start(), True
@@ -489,7 +504,10 @@ def _shift_markers(text: str):
             yield m.start(), "fffd"
 
 
-def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]]) -> None:
+def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]],
+             stats: CharCounts | None = None) -> None:
+    if stats is not None and not stats.has("shift_letter") and not stats.has("fffd"):
+        return
     if not (_SHIFT_END_RE.search(text) or "\ufffd" in text):
         return
     for n, (t, kind) in enumerate(_shift_markers(text)):
@@ -602,13 +620,14 @@ def _traditional_context(rest: str) -> bool:
     return bool(_script_classes()[0].search(rest))
 
 
-def _big5_as_gbk(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]]) -> None:
+def _big5_as_gbk(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]],
+                 stats: CharCounts | None = None) -> None:
     """Big5 bytes read as GBK inside an otherwise good Traditional line (``我住在台灣`` ->
     ``и��b台灣``-like runs of kana, Cyrillic and rare Han). Big5 and GBK characters are both two
     bytes, so the damage is character for character: each odd character is scored against its
     Big5 reading, the stretch with the largest gain is taken, and it must be clearly better
     Chinese in a line whose other characters are Traditional Chinese (so Japanese stays)."""
-    if not _B5_ODD_RE.search(text):
+    if not (stats.has("b5_odd") if stats is not None else _B5_ODD_RE.search(text)):
         return
     from .script import _script_classes
 
@@ -653,28 +672,29 @@ class MojibakeStep:
     name = NAME
     version = VERSION
 
-    def apply(self, text: str) -> StepResult:
-        if _SURROGATE_RE.search(text):
+    def apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
+        """``stats``: the chain's one-pass statistics of ``text`` (saves the pre-scans)."""
+        if stats.has("surrogate") if stats is not None else _SURROGATE_RE.search(text):
             # lone surrogates cannot be encoded: the patterns see U+FFFD (same length), the repairs
             # keep the real characters in ``before`` and the splice keeps them where not repaired
             res = self._apply(_SURROGATE_RE.sub("\ufffd", text))
             res.repairs = [r._replace(before=text[r.start : r.end]) for r in res.repairs]
             res.text = splice(text, sorted(res.repairs, key=lambda r: r.start))
             return res
-        return self._apply(text)
+        return self._apply(text, stats)
 
-    def _apply(self, text: str) -> StepResult:
+    def _apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
         repairs: list[Repair] = []
         flags: list[dict] = []
-        _utf8_as_gbk(text, repairs, flags)
+        _utf8_as_gbk(text, repairs, flags, stats)
         taken = [(r.start, r.end) for r in repairs]
         ambiguous: list[tuple[int, int]] = []
-        if _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
+        if stats.has("latin_any") if stats is not None else _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
             _legacy_as_latin1(text, repairs, taken, flags, ambiguous)
             _utf8_as_latin1(text, repairs, taken, ambiguous)
         taken = [(r.start, r.end) for r in repairs]
-        _big5_as_gbk(text, repairs, flags, taken)
-        _shifted(text, repairs, flags, taken)
+        _big5_as_gbk(text, repairs, flags, taken, stats)
+        _shifted(text, repairs, flags, taken, stats)
         if not repairs:
             return StepResult(text, [], flags)
         repairs.sort(key=lambda r: r.start)

@@ -18,6 +18,7 @@ import unicodedata
 from functools import lru_cache
 
 from .base import Repair, StepResult, splice
+from .charclass import CharCounts
 
 NAME = "pinyin"
 VERSION = 1
@@ -83,9 +84,12 @@ class PinyinStep:
     name = NAME
     version = VERSION
 
-    def apply(self, text: str) -> StepResult:
-        has_bracket = "(" in text or "（" in text
-        has_orphan_mark = "?" in text or "？" in text or "\ufffd" in text
+    def apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
+        if stats is not None:
+            has_bracket, has_orphan_mark = stats.has("open_bracket"), stats.has("orphan_mark")
+        else:
+            has_bracket = "(" in text or "（" in text
+            has_orphan_mark = "?" in text or "？" in text or "\ufffd" in text
         if not has_bracket and not has_orphan_mark:
             return StepResult(text)
         repairs: list[Repair] = []

@@ -146,3 +146,43 @@ def test_real_taiwan_lines_are_hant(shared, evalmod):
     assert sum(r["labels"].values()) >= 900
     assert r["labels"].get("hant", 0) >= 0.99 * sum(r["labels"].values()), r
     assert r["with_tai_li"] == {"hant": sum(r["with_tai_li"].values())}, r
+
+
+_TRIGGER_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x00, max_codepoint=0x2FF),
+    st.characters(min_codepoint=0x370, max_codepoint=0x4FF),
+    st.characters(min_codepoint=0x1800, max_codepoint=0x1810),
+    st.characters(min_codepoint=0x2000, max_codepoint=0x206F),
+    st.characters(min_codepoint=0x2460, max_codepoint=0x257F),
+    st.characters(min_codepoint=0x3000, max_codepoint=0x3230),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0xE000, max_codepoint=0xE0FF),
+    st.characters(min_codepoint=0xFE00, max_codepoint=0xFFFF),
+    st.sampled_from("鍙鍖栦笓瀹锛歚€涓嶆槸□×Ｘ＊《（“「【"),
+)
+
+
+def _trigger_by_scan(name: str, text: str) -> bool:
+    from lendcorpus.pipelines.normalize.charclass import _trigger_sets
+
+    what = _trigger_sets()[name]
+    return any(c in text for c in what) if isinstance(what, str) else what.search(text) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_TRIGGER_ALPHABET, max_size=200))
+def test_one_pass_triggers_equal_the_steps_own_scans(text):
+    """Each "anything to do?" answer of the one-pass statistics is what the step's own pattern
+    (or character test) says, so a step that skips its scan on it skips nothing it would find."""
+    from lendcorpus.pipelines.normalize.charclass import TRIGGERS
+
+    c = CharCounts(text)
+    assert {t: c.has(t) for t in TRIGGERS} == {t: _trigger_by_scan(t, text) for t in TRIGGERS}
+
+
+def test_one_pass_triggers_on_lone_surrogates_and_astral_text():
+    from lendcorpus.pipelines.normalize.charclass import TRIGGERS
+
+    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd"):
+        c = CharCounts(text)
+        assert {t: c.has(t) for t in TRIGGERS} == {t: _trigger_by_scan(t, text) for t in TRIGGERS}, text
