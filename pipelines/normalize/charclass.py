@@ -41,17 +41,18 @@ _RANGES: dict[int, list[tuple[int, int]]] = {
 }
 
 
+@lru_cache(maxsize=1)
 def _trigger_sets() -> dict[str, str | re.Pattern[str]]:
     """name -> a single-character regex (or a string of characters) whose matches make the set.
-    A trigger set answers "could this step's pattern match at all?" (a necessary condition)."""
+    A trigger set answers "could this step's pattern match at all?" (a necessary condition);
+    the classes of two-character patterns are named by their own regex text (``pair``)."""
     from . import gaps, mojibake, unicode_clean
 
-    return {
+    sets: dict[str, str | re.Pattern[str]] = {
         "surrogate": mojibake._SURROGATE_RE,
         "latin_any": mojibake._LATIN_ANY_RE,
         "b5_odd": mojibake._B5_ODD_RE,
         "key": mojibake._KEY_RE,
-        "shift_letter": re.compile(r"[\x40-\x7e]"),  # first character of mojibake._SHIFT_END_RE
         "fffd": "\ufffd",
         "unicode_any": re.compile(unicode_clean._ANY_RE.pattern.rstrip("+")),
         "open_bracket": "(（",
@@ -61,10 +62,14 @@ def _trigger_sets() -> dict[str, str | re.Pattern[str]]:
         "gap_masked": gaps._FIRST_CHARS["masked"],
         "gap_brackets": gaps._FIRST_CHARS["empty-brackets"],
     }
+    for cls in (*(c for p in mojibake._LATIN_UTF8_PAIRS for c in p), mojibake._SB_QUICK_CLASS, *mojibake._SHIFT_PAIR):
+        sets.setdefault(cls, re.compile(cls))
+    return sets
 
 
-TRIGGERS = ("surrogate", "latin_any", "b5_odd", "key", "shift_letter", "fffd", "unicode_any", "open_bracket",
-            "orphan_mark", "close_bracket", "space", "gap_masked", "gap_brackets")
+def triggers() -> tuple[str, ...]:
+    """Names of the trigger sets, in column order."""
+    return tuple(_trigger_sets())
 
 
 @lru_cache(maxsize=1)
@@ -84,31 +89,33 @@ def _class_table() -> np.ndarray:
 
 
 @lru_cache(maxsize=1)
-def _atoms() -> tuple[np.ndarray, np.ndarray]:
-    """(code point -> atom id, atom x (classes + triggers) membership matrix)."""
+def _atoms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(code point -> atom id, atom x (classes + triggers) membership counts, the same as booleans)."""
     classes = _class_table()
+    names = triggers()
     every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
-    bits = np.zeros(0x110000, dtype=np.uint32)
-    for i, name in enumerate(TRIGGERS):
+    bits = np.zeros(0x110000, dtype=np.uint64)
+    for i, name in enumerate(names):
         what = _trigger_sets()[name]
         if isinstance(what, str):
             idx = [ord(c) for c in what]
         else:
             idx = [m.start() for m in what.finditer(every)]
-        bits[idx] |= np.uint32(1 << i)
-    # atom = rank of (class, trigger bits) among the combinations that occur (no sort needed)
-    key = classes.astype(np.uint32) << np.uint32(len(TRIGGERS)) | bits
-    present = np.zeros(N_CLASSES << len(TRIGGERS), dtype=bool)
+        bits[idx] |= np.uint64(1 << i)
+    # atom = rank of (class, trigger bits) among the combinations that occur
+    key = (classes.astype(np.uint64) << np.uint64(len(names))) | bits
+    present = np.zeros(N_CLASSES << len(names), dtype=bool)
     present[key] = True
-    combos = np.flatnonzero(present)
+    combos = np.flatnonzero(present).astype(np.uint64)
+    atom = np.cumsum(present, dtype=np.int64)[key] - 1  # rank among the combinations that occur
     if len(combos) > 255:
         raise RuntimeError(f"{len(combos)} character atoms do not fit the uint8 table")
-    rank = np.cumsum(present, dtype=np.int64) - 1
-    member = np.zeros((len(combos), N_CLASSES + len(TRIGGERS)), dtype=np.int64)
-    member[np.arange(len(combos)), combos >> len(TRIGGERS)] = 1
-    for i in range(len(TRIGGERS)):
-        member[:, N_CLASSES + i] = (combos >> i) & 1
-    return rank[key].astype(np.uint8), member
+    member = np.zeros((len(combos), N_CLASSES + len(names)), dtype=np.int64)
+    member[np.arange(len(combos)), (combos >> np.uint64(len(names))).astype(np.int64)] = 1
+    for i in range(len(names)):
+        member[:, N_CLASSES + i] = ((combos >> np.uint64(i)) & np.uint64(1)).astype(np.int64)
+    _TRIGGER_INDEX.update({name: N_CLASSES + i for i, name in enumerate(names)})
+    return atom.astype(np.uint8).reshape(-1), member, member.astype(bool)
 
 
 def _table() -> np.ndarray:
@@ -116,22 +123,24 @@ def _table() -> np.ndarray:
     return _class_table()
 
 
-_TRIGGER_INDEX = {name: N_CLASSES + i for i, name in enumerate(TRIGGERS)}
+#: trigger name -> its column in ``CharCounts.counts`` (filled with the table)
+_TRIGGER_INDEX: dict[str, int] = {}
 
 
 class CharCounts:
     """Counts per class of one text and its trigger sets, plus its code points (reused to
     compare with the Simplified copy)."""
 
-    __slots__ = ("codes", "counts")
+    __slots__ = ("codes", "counts", "atoms")
 
     def __init__(self, text: str) -> None:
         self.codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        table, member, _ = _atoms()
+        self.atoms = table[self.codes]
         if len(self.codes):
-            table, member = _atoms()
-            self.counts = (np.bincount(table[self.codes], minlength=len(member)) @ member).tolist()
+            self.counts = (np.bincount(self.atoms, minlength=len(member)) @ member).tolist()
         else:
-            self.counts = [0] * (N_CLASSES + len(TRIGGERS))
+            self.counts = [0] * member.shape[1]
 
     @property
     def han(self) -> int:
@@ -143,8 +152,17 @@ class CharCounts:
         return self.counts[cls]
 
     def has(self, trigger: str) -> bool:
-        """Whether the text holds any character of a trigger set (see ``TRIGGERS``)."""
+        """Whether the text holds any character of a trigger set (see ``triggers()``)."""
         return self.counts[_TRIGGER_INDEX[trigger]] > 0
+
+    def pair(self, first: str, second: str) -> bool:
+        """Whether a character of class ``first`` is directly followed by one of ``second``
+        (what the two-character pattern ``first + second`` would find; classes by regex text)."""
+        a, b = _TRIGGER_INDEX[first], _TRIGGER_INDEX[second]
+        if not (self.counts[a] and self.counts[b]):
+            return False
+        is_member = _atoms()[2]
+        return bool(np.any(is_member[:, a][self.atoms[:-1]] & is_member[:, b][self.atoms[1:]]))
 
     def changed(self, other: str) -> int | None:
         """Positions where ``other`` differs, when it has the same length (None otherwise)."""

@@ -78,11 +78,15 @@ _CP1252_HIGH = "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20
 # one character class: what _LATIN_UTF8_RE and _SB_QUICK_RE both need somewhere in the text
 # (a single-class scan is several times faster than either pattern's)
 _LATIN_ANY_RE = re.compile("[\u0080-\u024f\u2500-\u257f]")
-_LATIN_UTF8_RE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\ufffd" + _CP1252_HIGH + "]"
+#: two-character patterns as (first class, second class): the chain's one-pass statistics
+#: answer "does any such pair occur?" from the same classes (charclass.PAIRS)
+_LATIN_UTF8_PAIRS = (
+    ("[\u00c2-\u00f4]", "[\u0080-\u00bf\ufffd" + _CP1252_HIGH + "]"),
     # UTF-8 read as cp437 (``Tiß║┐ng``): box drawing glued to letters
-    + "|[A-Za-z\u00c0-\u00ff][\u2500-\u257f]|[\u2500-\u257f][A-Za-z\u00c0-\u00ff]"
+    ("[A-Za-z\u00c0-\u00ff]", "[\u2500-\u257f]"),
+    ("[\u2500-\u257f]", "[A-Za-z\u00c0-\u00ff]"),
 )
+_LATIN_UTF8_RE = re.compile("|".join(a + b for a, b in _LATIN_UTF8_PAIRS))
 
 # the same as three patterns that each start with a class (scanned fast; used as yes/no tests)
 _LATIN_UTF8_PARTS = [re.compile(p) for p in _LATIN_UTF8_RE.pattern.split("|")]
@@ -91,10 +95,12 @@ _LATIN_UTF8_PARTS = [re.compile(p) for p in _LATIN_UTF8_RE.pattern.split("|")]
 _SB_HIGH = "\u0080-\u017f\u02c7\u02d8-\u02dd" + _CP1252_HIGH
 _SB_RUN_RE = re.compile("(?:[" + _SB_HIGH + "][\x40-\x7e]?){4,}")
 # GBK/Big5 bytes are >= 0x81 (lead) and mostly >= 0xA1 (trail): such mojibake has two in a row
-_SB_QUICK_RE = re.compile("[\u0080-\u017f]{2}")
+_SB_QUICK_CLASS = "[\u0080-\u017f]"
+_SB_QUICK_RE = re.compile(_SB_QUICK_CLASS + "{2}")
 
 # a lone ASCII letter glued between non-ASCII characters: possible resync point of shifted GBK
-_SHIFT_END_RE = re.compile(r"[\x40-\x7e](?=[\u3000-\u9fff\uff00-\uffef])")
+_SHIFT_PAIR = (r"[\x40-\x7e]", r"[\u3000-\u9fff\uff00-\uffef]")
+_SHIFT_END_RE = re.compile(_SHIFT_PAIR[0] + "(?=" + _SHIFT_PAIR[1] + ")")
 _SHIFT_ODD_RE = re.compile(r"[\u2500-\u257f\ue000-\uf8ff\u0391-\u03c9\u0401-\u0451\u3041-\u30ff\u00a4-\u00fc]")
 
 _LINE_RE = re.compile(r"[^\n]*\n?")
@@ -296,9 +302,11 @@ _LATIN1_RE = re.compile("[\u0080-\u024f]")
 
 
 def _utf8_as_latin1(
-    text: str, repairs: list[Repair], taken: list[tuple[int, int]], ambiguous: list[tuple[int, int]] = ()
+    text: str, repairs: list[Repair], taken: list[tuple[int, int]], ambiguous: list[tuple[int, int]] = (),
+    stats: CharCounts | None = None,
 ) -> None:
-    if not any(rx.search(text) for rx in _LATIN_UTF8_PARTS):
+    if not (stats.pair(*_LATIN_UTF8_PAIRS[0]) or stats.pair(*_LATIN_UTF8_PAIRS[1]) or stats.pair(*_LATIN_UTF8_PAIRS[2])
+            if stats is not None else any(rx.search(text) for rx in _LATIN_UTF8_PARTS)):
         return
     ftfy, cfg = _ftfy()
     for m in _LINE_RE.finditer(text):
@@ -439,8 +447,10 @@ def _legacy_as_latin1(
     taken: list[tuple[int, int]],
     flags: list[dict] | None = None,
     ambiguous: list[tuple[int, int]] | None = None,
+    stats: CharCounts | None = None,
 ) -> None:
-    if not _SB_QUICK_RE.search(text) or not _SB_RUN_RE.search(text):
+    quick = stats.pair(_SB_QUICK_CLASS, _SB_QUICK_CLASS) if stats is not None else _SB_QUICK_RE.search(text)
+    if not quick or not _SB_RUN_RE.search(text):
         return
     for lm in _LINE_RE.finditer(text):
         line = lm.group()
@@ -506,9 +516,10 @@ def _shift_markers(text: str):
 
 def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]],
              stats: CharCounts | None = None) -> None:
-    if stats is not None and not stats.has("shift_letter") and not stats.has("fffd"):
-        return
-    if not (_SHIFT_END_RE.search(text) or "\ufffd" in text):
+    if stats is not None:
+        if not (stats.pair(*_SHIFT_PAIR) or stats.has("fffd")):
+            return
+    elif not (_SHIFT_END_RE.search(text) or "\ufffd" in text):
         return
     for n, (t, kind) in enumerate(_shift_markers(text)):
         if n >= _MAX_MARKERS:
@@ -690,8 +701,8 @@ class MojibakeStep:
         taken = [(r.start, r.end) for r in repairs]
         ambiguous: list[tuple[int, int]] = []
         if stats.has("latin_any") if stats is not None else _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
-            _legacy_as_latin1(text, repairs, taken, flags, ambiguous)
-            _utf8_as_latin1(text, repairs, taken, ambiguous)
+            _legacy_as_latin1(text, repairs, taken, flags, ambiguous, stats)
+            _utf8_as_latin1(text, repairs, taken, ambiguous, stats)
         taken = [(r.start, r.end) for r in repairs]
         _big5_as_gbk(text, repairs, flags, taken, stats)
         _shifted(text, repairs, flags, taken, stats)

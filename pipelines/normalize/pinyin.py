@@ -75,9 +75,19 @@ def is_reading(ch: str, annotation: str) -> bool:
     return False
 
 
-#: (character + bracketed annotation) -> is a reading; a plain dict lookup is cheaper than the
+#: (character + bracketed annotation) -> verdict; a plain dict lookup is cheaper than the
 #: two-argument lru_cache call, and farms repeat the same annotations endlessly
-_READING_CACHE: dict[str, bool] = {}
+_READING_CACHE: dict[str, str] = {}
+_REMOVE, _KEEP, _ORPHAN = "remove", "keep", "orphan"
+
+
+def _verdict(key: str) -> str:
+    """For ``key`` = a character + "(letters)": remove the annotation (a reading of the Han
+    character before it), keep it, or flag it (reading-like, after something not Han)."""
+    prev, letters = key[0], key[2:-1]  # the brackets are one character each
+    if "\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf" or "\uf900" <= prev <= "\ufaff":  # _HAN
+        return _REMOVE if is_reading(prev, letters) else _KEEP
+    return _ORPHAN if _has_tone(letters) else _KEEP
 
 
 class PinyinStep:
@@ -95,20 +105,20 @@ class PinyinStep:
         repairs: list[Repair] = []
         flags: list[dict] = []
         if has_bracket:
+            get, new = _READING_CACHE.get, tuple.__new__
             for m in _BRACKET_RE.finditer(text):
                 start, end = m.span()
-                prev = text[start - 1] if start else ""
-                if prev and ("\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf"
-                             or "\uf900" <= prev <= "\ufaff"):  # _HAN, compared without a regex call
-                    before = m.group()
-                    key = prev + before
-                    ok = _READING_CACHE.get(key)
-                    if ok is None:
-                        ok = _READING_CACHE[key] = is_reading(prev, m.group(1))
+                if start:
+                    key = text[start - 1 : end]  # the character before and the bracketed letters
+                    verdict = get(key)
+                    if verdict is None:
+                        verdict = _READING_CACHE[key] = _verdict(key)
                         if len(_READING_CACHE) > 200_000:
                             _READING_CACHE.clear()
-                    if ok:
-                        repairs.append(Repair(NAME, start, end, before, ""))
+                    if verdict is _REMOVE:
+                        repairs.append(new(Repair, (NAME, start, end, key[1:], "", None)))
+                    elif verdict is _ORPHAN:
+                        flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
                 elif _has_tone(m.group(1)):
                     flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
         if has_orphan_mark and (")" in text or "）" in text):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lendcorpus.pipelines.normalize import language, normalize_text
@@ -158,7 +160,8 @@ _TRIGGER_ALPHABET = st.one_of(
     st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
     st.characters(min_codepoint=0xE000, max_codepoint=0xE0FF),
     st.characters(min_codepoint=0xFE00, max_codepoint=0xFFFF),
-    st.sampled_from("鍙鍖栦笓瀹锛歚€涓嶆槸□×Ｘ＊《（“「【"),
+    st.sampled_from("鍙鍖栦笓瀹锛歚€涓嶆槸□×Ｘ＊《（“「【ÔÂÈÕé“…ß║┐╗Ｒ"),
+    st.sampled_from("abcXYZ@~"),
 )
 
 
@@ -174,15 +177,36 @@ def _trigger_by_scan(name: str, text: str) -> bool:
 def test_one_pass_triggers_equal_the_steps_own_scans(text):
     """Each "anything to do?" answer of the one-pass statistics is what the step's own pattern
     (or character test) says, so a step that skips its scan on it skips nothing it would find."""
-    from lendcorpus.pipelines.normalize.charclass import TRIGGERS
+    from lendcorpus.pipelines.normalize.charclass import triggers
 
     c = CharCounts(text)
-    assert {t: c.has(t) for t in TRIGGERS} == {t: _trigger_by_scan(t, text) for t in TRIGGERS}
+    assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}
+    assert _pairs(c) == _pairs_by_scan(text)
 
 
 def test_one_pass_triggers_on_lone_surrogates_and_astral_text():
-    from lendcorpus.pipelines.normalize.charclass import TRIGGERS
+    from lendcorpus.pipelines.normalize.charclass import triggers
 
-    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd"):
+    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd",
+                 "Tiß║┐ng", "ÔÂ1ÈÕ", "é“", "槟切┟媾R那", "x中", "中x"):
         c = CharCounts(text)
-        assert {t: c.has(t) for t in TRIGGERS} == {t: _trigger_by_scan(t, text) for t in TRIGGERS}, text
+        assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}, text
+        assert _pairs(c) == _pairs_by_scan(text), text
+
+
+def _pair_patterns() -> list[tuple[str, str, re.Pattern]]:
+    """(first class, second class, the step's own pattern) of every pair test the steps make."""
+    from lendcorpus.pipelines.normalize import mojibake
+
+    out = [(a, b, rx) for (a, b), rx in zip(mojibake._LATIN_UTF8_PAIRS, mojibake._LATIN_UTF8_PARTS)]
+    out.append((mojibake._SB_QUICK_CLASS, mojibake._SB_QUICK_CLASS, mojibake._SB_QUICK_RE))
+    out.append((*mojibake._SHIFT_PAIR, mojibake._SHIFT_END_RE))
+    return out
+
+
+def _pairs(c) -> list[bool]:
+    return [c.pair(a, b) for a, b, _ in _pair_patterns()]
+
+
+def _pairs_by_scan(text: str) -> list[bool]:
+    return [rx.search(text) is not None for _, _, rx in _pair_patterns()]
