@@ -90,7 +90,8 @@ def _class_table() -> np.ndarray:
 
 @lru_cache(maxsize=1)
 def _atoms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(code point -> atom id, atom x (classes + triggers) membership counts, the same as booleans)."""
+    """(code point -> atom id, atom x (classes + triggers) membership, (classes + triggers) x atom
+    membership as booleans)."""
     classes = _class_table()
     names = triggers()
     every = np.arange(0x110000, dtype=np.uint32).tobytes().decode("utf-32-le", "surrogatepass")
@@ -115,7 +116,8 @@ def _atoms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for i in range(len(names)):
         member[:, N_CLASSES + i] = ((combos >> np.uint64(i)) & np.uint64(1)).astype(np.int64)
     _TRIGGER_INDEX.update({name: N_CLASSES + i for i, name in enumerate(names)})
-    return atom.astype(np.uint8).reshape(-1), member, member.astype(bool)
+    # per column, contiguous: atom -> member of this class/trigger set?
+    return atom.astype(np.uint8).reshape(-1), member, np.ascontiguousarray(member.T.astype(bool))
 
 
 def _table() -> np.ndarray:
@@ -161,8 +163,9 @@ class CharCounts:
         a, b = _TRIGGER_INDEX[first], _TRIGGER_INDEX[second]
         if not (self.counts[a] and self.counts[b]):
             return False
-        is_member = _atoms()[2]
-        return bool(np.any(is_member[:, a][self.atoms[:-1]] & is_member[:, b][self.atoms[1:]]))
+        columns = _atoms()[2]
+        at = np.flatnonzero(columns[a].take(self.atoms[:-1]))  # where a first-class character stands
+        return bool(columns[b].take(self.atoms[at + 1]).any())
 
     def changed(self, other: str) -> int | None:
         """Positions where ``other`` differs, when it has the same length (None otherwise)."""
