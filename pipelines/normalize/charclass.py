@@ -62,7 +62,8 @@ def _trigger_sets() -> dict[str, str | re.Pattern[str]]:
         "gap_masked": gaps._FIRST_CHARS["masked"],
         "gap_brackets": gaps._FIRST_CHARS["empty-brackets"],
     }
-    for cls in (*(c for p in mojibake._LATIN_UTF8_PAIRS for c in p), mojibake._SB_QUICK_CLASS, *mojibake._SHIFT_PAIR):
+    for cls in (*(c for p in mojibake._LATIN_UTF8_PAIRS for c in p), mojibake._SB_QUICK_CLASS, *mojibake._SHIFT_PAIR,
+                *gaps._EMPTY_PAIR):
         sets.setdefault(cls, re.compile(cls))
     return sets
 

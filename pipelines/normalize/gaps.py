@@ -33,8 +33,11 @@ _PATTERNS = [
 ]
 #: characters every match of a pattern starts with
 _FIRST_CHARS = {"masked": "*＊□×Ｘ", "empty-brackets": "《（(“「【["}
-#: the same sets in the chain's one-pass statistics (charclass.TRIGGERS)
+#: the same sets in the chain's one-pass statistics (charclass.triggers())
 _TRIGGER = {"masked": "gap_masked", "empty-brackets": "gap_brackets"}
+#: an empty pair needs an opening character right before a space or a closing one: the chain's
+#: statistics answer that (``CharCounts.pair``) before the alternation is scanned
+_EMPTY_PAIR = ("[《（(“「【\\[]", "[ \u3000》）)”」】\\]]")
 _CONTEXT = 8
 
 
@@ -65,6 +68,8 @@ def find_gaps(text: str, limit: int = 5000, counts: Any = None) -> list[dict[str
     for kind, rx in _PATTERNS:
         if not (counts.has(_TRIGGER[kind]) if counts is not None else any(c in text for c in _FIRST_CHARS[kind])):
             continue  # `in` is a memchr-speed test; the pattern scan costs several times more
+        if kind == "empty-brackets" and counts is not None and not counts.pair(*_EMPTY_PAIR):
+            continue
         for i, m in enumerate(rx.finditer(text)):
             if i > limit:
                 break

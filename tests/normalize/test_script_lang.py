@@ -162,6 +162,7 @@ _TRIGGER_ALPHABET = st.one_of(
     st.characters(min_codepoint=0xFE00, max_codepoint=0xFFFF),
     st.sampled_from("鍙鍖栦笓瀹锛歚€涓嶆槸□×Ｘ＊《（“「【ÔÂÈÕé“…ß║┐╗Ｒ"),
     st.sampled_from("abcXYZ@~"),
+    st.sampled_from("《》（）()“”「」【】[] \u3000"),
 )
 
 
@@ -182,16 +183,28 @@ def test_one_pass_triggers_equal_the_steps_own_scans(text):
     c = CharCounts(text)
     assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}
     assert _pairs(c) == _pairs_by_scan(text)
+    _empty_brackets_need_the_pair(c, text)
 
 
 def test_one_pass_triggers_on_lone_surrogates_and_astral_text():
     from lendcorpus.pipelines.normalize.charclass import triggers
 
-    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd",
+    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd", "《》", "（ ）", "[\u3000]", "“”(",
                  "Tiß║┐ng", "ÔÂ1ÈÕ", "é“", "槟切┟媾R那", "x中", "中x"):
         c = CharCounts(text)
         assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}, text
         assert _pairs(c) == _pairs_by_scan(text), text
+        _empty_brackets_need_the_pair(c, text)
+
+
+def _empty_brackets_need_the_pair(c, text: str) -> None:
+    """The gaps step skips its empty-bracket scan when the pair test says no: a necessary
+    condition, so every text the pattern matches must pass it."""
+    from lendcorpus.pipelines.normalize import gaps
+
+    rx = dict(gaps._PATTERNS)["empty-brackets"]
+    if rx.search(text):
+        assert c.pair(*gaps._EMPTY_PAIR), text
 
 
 def _pair_patterns() -> list[tuple[str, str, re.Pattern]]:
