@@ -99,17 +99,16 @@ def _atoms() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     bits = np.zeros(0x110000, dtype=np.uint64)
     for i, name in enumerate(names):
         what = _trigger_sets()[name]
+        bit = np.uint64(1 << i)
         if isinstance(what, str):
-            idx = [ord(c) for c in what]
-        else:
-            idx = [m.start() for m in what.finditer(every)]
-        bits[idx] |= np.uint64(1 << i)
+            bits[[ord(c) for c in what]] |= bit
+        else:  # runs of matching code points (a few hundred), not one match object each
+            for m in re.finditer(f"(?:{what.pattern})+", every):
+                bits[m.start() : m.end()] |= bit
     # atom = rank of (class, trigger bits) among the combinations that occur
     key = (classes.astype(np.uint64) << np.uint64(len(names))) | bits
-    present = np.zeros(N_CLASSES << len(names), dtype=bool)
-    present[key] = True
-    combos = np.flatnonzero(present).astype(np.uint64)
-    atom = np.cumsum(present, dtype=np.int64)[key] - 1  # rank among the combinations that occur
+    combos = np.unique(key)
+    atom = np.searchsorted(combos, key)
     if len(combos) > 255:
         raise RuntimeError(f"{len(combos)} character atoms do not fit the uint8 table")
     member = np.zeros((len(combos), N_CLASSES + len(names)), dtype=np.int64)
