@@ -72,3 +72,29 @@ def test_build_stores_the_chains_log_as_structs(built):
         assert replay(text, repairs) == clean
         with_repairs += bool(repairs)
     assert with_repairs >= 10  # the farm pages carry inline pinyin: the check is not vacuous
+
+
+def test_export_writes_the_repairs_in_every_format(built, tmp_path):
+    """jsonl: a list of objects; csv: the same as JSON text in one cell; parquet: list<struct>."""
+    import csv
+    import io
+
+    import pyarrow.parquet as pq
+
+    from lc_testkit import run_cli
+
+    con = duckdb.connect(str(built), read_only=True)
+    try:
+        want = dict(con.execute("SELECT doc_id, repairs FROM documents WHERE len(repairs) > 0 ORDER BY doc_id").fetchall())
+    finally:
+        con.close()
+    common = ["export", "--db", str(built), "--columns", "doc_id,repairs"]
+    lines = [json.loads(line) for line in run_cli(*common).stdout.splitlines()]
+    got = {r["doc_id"]: r["repairs"] for r in lines if r["repairs"]}
+    assert got == want
+    rows = list(csv.DictReader(io.StringIO(run_cli(*common, "--format", "csv").stdout)))
+    assert {r["doc_id"]: json.loads(r["repairs"]) for r in rows if r["repairs"] not in ("", "[]")} == want
+    run_cli(*common, "--format", "parquet", "--out", str(tmp_path / "r.parquet"))
+    t = pq.read_table(tmp_path / "r.parquet")
+    assert t.schema.field("repairs").type.value_type.names == ["step", "start", "end", "before", "after", "note"]
+    assert {d: r for d, r in zip(t.column("doc_id").to_pylist(), t.column("repairs").to_pylist()) if r} == want
