@@ -58,7 +58,10 @@ class SiteRules:
         return None
 
     def owns(self, url: str) -> bool:
-        host = (urlsplit(url).hostname or "").lower()
+        return self.owns_host((urlsplit(url).hostname or "").lower())
+
+    def owns_host(self, host: str) -> bool:
+        """``owns`` for a host already split off and lower-cased."""
         return any(host == d or host.endswith("." + d) for d in self.allowed_domains)
 
     def native_id(self, url: str) -> str:
@@ -132,7 +135,8 @@ def load_all(directory: Path = SITE_RULES_DIR) -> dict[str, SiteRules]:
 
 def rules_for_url(url: str, rules: dict[str, SiteRules] | None = None) -> SiteRules | None:
     """The site whose domains own ``url``, if any."""
+    host = (urlsplit(url).hostname or "").lower()  # split once, not once per site
     for r in (rules if rules is not None else load_all()).values():
-        if r.owns(url):
+        if r.owns_host(host):
             return r
     return None

@@ -19,6 +19,7 @@ import os
 import resource
 import signal
 import sys
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -171,18 +172,33 @@ def _on_alarm(signum, frame):  # noqa: ARG001
 
 @contextmanager
 def time_budget(seconds: float | None):
-    """Raise RecordTimeout in this (main) thread after ``seconds``; no-op off the main thread."""
-    import threading
-
+    """Raise RecordTimeout in this (main) thread after ``seconds``; no-op off the main thread.
+    Inside ``alarm_handler`` (a whole batch) only the timer is set per record."""
     if not seconds or threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.signal(signal.SIGALRM, _on_alarm)
+    installed = signal.getsignal(signal.SIGALRM) is _on_alarm
+    old = None if installed else signal.signal(signal.SIGALRM, _on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
+        if not installed:
+            signal.signal(signal.SIGALRM, old)
+
+
+@contextmanager
+def alarm_handler():
+    """SIGALRM -> RecordTimeout for a whole batch (installing a handler per record cost more
+    than setting the timer); the previous handler is back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        yield
+    finally:
         signal.signal(signal.SIGALRM, old)
 
 
@@ -241,10 +257,11 @@ def process_batch(batch: Batch, seconds: float | None = RECORD_SECONDS) -> Batch
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(RECURSION_LIMIT)  # the same depth in a worker and in-process
     try:
-        for item in batch.items:
-            _one(item, batch, seconds, fetches, docs, rejects, rows, runs)
-            records += not isinstance(item, ArchiveDamage)
-            damaged += isinstance(item, ArchiveDamage)
+        with alarm_handler():
+            for item in batch.items:
+                _one(item, batch, seconds, fetches, docs, rejects, rows, runs)
+                records += not isinstance(item, ArchiveDamage)
+                damaged += isinstance(item, ArchiveDamage)
     finally:
         sys.setrecursionlimit(limit)
     return BatchResult(

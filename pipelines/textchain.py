@@ -1,11 +1,14 @@
 """Derived text fields for a document: the normalisation chain's output, stored beside the
-extracted text (never over it). Columns are added by migration 0002."""
+extracted text (never over it). Columns are added by migration 0002; ``repairs`` is a list of
+structs since migration 0024 (the chain's ``Repair`` tuples go to Arrow as they are)."""
 
 from __future__ import annotations
 
 import json
 
 import pyarrow as pa
+
+from lendcorpus.pipelines.normalize.chain import REPAIRS_ARROW_TYPE
 
 DERIVED_SCHEMA = [
     ("text_clean", pa.string()),
@@ -14,13 +17,15 @@ DERIVED_SCHEMA = [
     ("script", pa.string()),
     ("simplified_changed_share", pa.float64()),
     ("pinyin_removed", pa.int32()),
-    ("repairs", pa.string()),  # JSON list of {step, start, end, before, after}
+    ("repairs", REPAIRS_ARROW_TYPE),  # list of {step, start, end, before, after, note}
     ("gaps", pa.string()),  # JSON list of {kind, start, end, context}
     ("normalizer", pa.string()),  # chain version, e.g. decode@1+mojibake@1+...
 ]
 
 
 def derive_fields(text: str) -> dict:
+    """The derived columns of one document; ``repairs`` is the list of ``Repair`` tuples
+    (``r.to_dict()`` for a dict each), which Arrow turns into the struct column."""
     from lendcorpus.pipelines.normalize import CHAIN_VERSION, normalize_text
 
     n = normalize_text(text)
@@ -31,7 +36,7 @@ def derive_fields(text: str) -> dict:
         "script": n.script,
         "simplified_changed_share": float(n.simplified_changed_share),
         "pinyin_removed": int(n.pinyin_removed),
-        "repairs": json.dumps(n.repairs, ensure_ascii=False),
+        "repairs": n.repair_log,
         "gaps": json.dumps(n.gaps, ensure_ascii=False),
         "normalizer": CHAIN_VERSION,
     }

@@ -16,6 +16,7 @@ import pytest
 
 from lc_testkit import REPO
 from lendcorpus.corpus import connect_write
+from lendcorpus.pipelines.normalize.chain import REPAIRS_ARROW_TYPE
 
 DICTIONARY = REPO / "datasets" / "dictionary.md"
 #: pyarrow type -> the DuckDB types it loads into
@@ -23,6 +24,8 @@ ARROW_TO_DUCKDB = {
     pa.string(): {"VARCHAR", "JSON"}, pa.int64(): {"BIGINT"}, pa.int32(): {"INTEGER"}, pa.int16(): {"SMALLINT"},
     pa.float64(): {"DOUBLE"}, pa.bool_(): {"BOOLEAN"}, pa.timestamp("us", tz="UTC"): {"TIMESTAMP WITH TIME ZONE"},
     pa.list_(pa.string()): {"VARCHAR[]"}, pa.binary(): {"BLOB"},
+    REPAIRS_ARROW_TYPE: {'STRUCT(step VARCHAR, "start" BIGINT, "end" BIGINT, "before" VARCHAR, "after" VARCHAR, '
+                         'note VARCHAR)[]'},
 }
 #: how the dictionary spells a type -> DuckDB's name
 SPELLING = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}
@@ -74,7 +77,8 @@ def typed_rows(section: str) -> list[tuple[str, str]]:
         if len(cells) < 3 or not cells[0].startswith("`") or not cells[1]:
             continue
         names = re.findall(r"`(\w+)`", cells[0])
-        types = [t.strip() for t in re.sub(r",\s*key\b", "", cells[1]).split(",")]
+        # split at commas outside parentheses: STRUCT(a VARCHAR, b BIGINT)[] is one type
+        types = [t.strip() for t in re.split(r",(?![^()]*\))", re.sub(r",\s*key\b", "", cells[1]))]
         if len(types) == 1:
             types = types * len(names)
         out += [(n, SPELLING.get(t, t)) for n, t in zip(names, types)]
@@ -107,6 +111,15 @@ def test_the_dictionary_check_catches_a_wrong_type(schema):
     section = "| `doc_id` | INTEGER | id |\n| `title` | VARCHAR | t |"
     rows = dict(typed_rows(section))
     assert rows["doc_id"] != schema["documents"]["doc_id"] and rows["title"] == schema["documents"]["title"]
+
+
+def test_the_dictionary_check_reads_a_struct_type_as_one_type(schema):
+    section = ('| `repairs` | STRUCT(step VARCHAR, "start" BIGINT)[] | r |\n'
+               "| `archive_path`, `archive_offset` | VARCHAR, BIGINT | where |")
+    rows = dict(typed_rows(section))
+    assert rows == {"repairs": 'STRUCT(step VARCHAR, "start" BIGINT)[]', "archive_path": "VARCHAR",
+                    "archive_offset": "BIGINT"}
+    assert rows["repairs"] != schema["documents"]["repairs"]  # a struct with fields left out is caught
 
 
 def _arrow_schemas() -> dict[str, pa.Schema]:

@@ -104,7 +104,7 @@ def parse_one(rec, rules=None) -> dict:
             "encoding_evidence": d.encoding_evidence, "text": d.text,
             "text_clean": derived["text_clean"], "text_simplified": derived["text_simplified"],
             "lang": derived["lang"], "script": derived["script"], "pinyin_removed": derived["pinyin_removed"],
-            "repairs": json.loads(derived["repairs"]) if isinstance(derived["repairs"], str) else derived["repairs"],
+            "repairs": [r.to_dict() for r in derived["repairs"]],
             "gaps": json.loads(derived["gaps"]) if isinstance(derived["gaps"], str) else derived["gaps"],
             "normalizer": derived["normalizer"],
             "tags": {"relevance": score, "relevant": score >= RELEVANCE_THRESHOLD, "evidence": evidence,

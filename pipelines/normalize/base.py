@@ -9,7 +9,7 @@ stored document says exactly which behaviour produced its derived fields.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,11 @@ class Decoded:
     errors: int = 0
 
 
-@dataclass(slots=True)
-class Repair:
-    """One change made by a transforming step: offsets are in that step's input text."""
+class Repair(NamedTuple):
+    """One change made by a transforming step: offsets are in that step's input text.
+
+    A tuple, so the chain hands the log to Arrow as it is (``documents.repairs`` is a list of
+    structs with these fields, in this order): no dict or JSON per repair on the build's path."""
 
     step: str
     start: int
@@ -54,7 +56,9 @@ class TransformStep(Protocol):
     name: str
     version: int
 
-    def apply(self, text: str) -> StepResult: ...
+    def apply(self, text: str, stats: Any = None) -> StepResult:
+        """``stats``: the chain's ``charclass.CharCounts`` of exactly ``text``, or None."""
+        ...
 
 
 class AttributeStep(Protocol):

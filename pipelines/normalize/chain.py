@@ -11,7 +11,8 @@ repairs in order over the original gives ``text``); gaps and flags are offsets i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pyarrow as pa
@@ -28,10 +29,10 @@ STEPS = (decode.STEP, *TRANSFORMS, *ATTRIBUTES)
 
 CHAIN_VERSION = "+".join(f"{step.name}@{step.version}" for step in STEPS)
 
-#: Arrow types of ``Normalized.repairs`` and ``Normalized.gaps`` for callers that store them as
-#: list<struct> columns instead of JSON strings: ``pa.array(n.repairs, type=REPAIRS_ARROW_TYPE)``.
-#: On seed-like documents (~37 repairs each) that costs ~18 µs a document against ~58 µs for
-#: json.dumps plus loading the strings (docs/normalize.md).
+#: Arrow types of the repair log and the gaps as list<struct> columns: ``documents.repairs`` is
+#: built from ``Normalized.repair_log`` (tuples in this field order) with ``REPAIRS_ARROW_TYPE``;
+#: a JSON string per document cost ~4x as much (docs/normalize.md).
+REPAIR_FIELDS = Repair._fields
 REPAIRS_ARROW_TYPE = pa.list_(pa.struct([("step", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
                                          ("before", pa.string()), ("after", pa.string()), ("note", pa.string())]))
 GAPS_ARROW_TYPE = pa.list_(pa.struct([("kind", pa.string()), ("start", pa.int64()), ("end", pa.int64()),
@@ -49,7 +50,8 @@ class Normalized:
     lang: str
     script: str
     simplified_changed_share: float
-    repairs: list[dict[str, Any]] = field(default_factory=list)
+    #: every change, in chain order (``Repair`` tuples: what the build stores)
+    repair_log: list[Repair] = field(default_factory=list)
     gaps: list[dict[str, Any]] = field(default_factory=list)
     pinyin_removed: int = 0
     flags: list[dict[str, Any]] = field(default_factory=list)
@@ -58,12 +60,23 @@ class Normalized:
     chain_version: str = CHAIN_VERSION
 
     @property
+    def repairs(self) -> list[dict[str, Any]]:
+        """The repair log as dicts ``{step, start, end, before, after[, note]}`` (made on request)."""
+        return [r.to_dict() for r in self.repair_log]
+
+    @property
     def changed(self) -> bool:
-        return bool(self.repairs)
+        return bool(self.repair_log)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable dict (all values are str, int, float, None, list or dict)."""
-        return asdict(self)
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "repair_log":
+                out["repairs"] = self.repairs
+            else:
+                out[f.name] = copy.deepcopy(getattr(self, f.name))
+        return out
 
 
 def _map_pos(pos: int, repairs: list[Repair]) -> int:
@@ -85,25 +98,28 @@ def normalize_text(text: str) -> Normalized:
         raise ValueError(
             f"normalize_text expects str, got {type(text).__name__}; decode bytes with decode_bytes first"
         )
-    repairs: list[dict[str, Any]] = []
+    repairs: list[Repair] = []
     flags: list[dict[str, Any]] = []
     current = text
     counters: dict[str, int] = {}
+    # one pass over the characters, shared by every step that sees this same text (a step that
+    # changes nothing hands its input on unchanged, so usually all of them)
+    stats = CharCounts(text)
     for step in TRANSFORMS:
-        res = step.apply(current)
+        res = step.apply(current, stats if current is text else None)
         # flags are in this step's input coordinates (its own and earlier ones): move them
         flags.extend(dict(f) for f in res.flags)
         if res.repairs:
             for f in flags:
                 f["start"] = _map_pos(f["start"], res.repairs)
                 f["end"] = max(f["start"], _map_pos(f["end"], res.repairs))
-        repairs.extend(r.to_dict() for r in res.repairs)
+        repairs.extend(res.repairs)
         for key, n in res.counters.items():
             counters[key] = counters.get(key, 0) + n
         current = res.text
 
     attrs: dict[str, Any] = {}
-    counts = CharCounts(current)  # one pass over the final text, shared by the attribute steps
+    counts = stats if current is text else CharCounts(current)  # shared by the attribute steps
     for astep in ATTRIBUTES:
         attrs.update(astep.annotate(current, counts))
     found_gaps = attrs.get("gaps", [])
@@ -119,7 +135,7 @@ def normalize_text(text: str) -> Normalized:
         lang=attrs["lang"],
         script=attrs["script"],
         simplified_changed_share=attrs["simplified_changed_share"],
-        repairs=repairs,
+        repair_log=repairs,
         gaps=found_gaps,
         pinyin_removed=counters.get("pinyin_removed", 0),
         flags=flags,

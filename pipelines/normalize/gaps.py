@@ -33,6 +33,11 @@ _PATTERNS = [
 ]
 #: characters every match of a pattern starts with
 _FIRST_CHARS = {"masked": "*＊□×Ｘ", "empty-brackets": "《（(“「【["}
+#: the same sets in the chain's one-pass statistics (charclass.triggers())
+_TRIGGER = {"masked": "gap_masked", "empty-brackets": "gap_brackets"}
+#: an empty pair needs an opening character right before a space or a closing one: the chain's
+#: statistics answer that (``CharCounts.pair``) before the alternation is scanned
+_EMPTY_PAIR = ("[《（(“「【\\[]", "[ \u3000》）)”」】\\]]")
 _CONTEXT = 8
 
 
@@ -40,12 +45,15 @@ def _gap(kind: str, text: str, start: int, end: int) -> dict[str, Any]:
     return {"kind": kind, "start": start, "end": end, "context": text[max(0, start - _CONTEXT) : end + _CONTEXT]}
 
 
-def find_gaps(text: str, limit: int = 5000) -> list[dict[str, Any]]:
+def find_gaps(text: str, limit: int = 5000, counts: Any = None) -> list[dict[str, Any]]:
     """Gap annotations (kind, start, end, context) in ``text``, ordered by position; at most
-    ``limit`` of each kind (a page of spaced-out characters is one finding, not millions)."""
+    ``limit`` of each kind (a page of spaced-out characters is one finding, not millions).
+    ``counts``: the chain's one-pass ``CharCounts`` of ``text`` (answers the "any space,
+    any mask or bracket character?" tests without scanning)."""
     out: list[dict[str, Any]] = []
     n = len(text)
-    spaces = _SPACES_RE.finditer(text) if (" " in text or "\u3000" in text) else ()
+    any_space = counts.has("space") if counts is not None else (" " in text or "\u3000" in text)
+    spaces = _SPACES_RE.finditer(text) if any_space else ()
     for m in spaces:
         if len(out) > limit:
             break
@@ -58,8 +66,10 @@ def find_gaps(text: str, limit: int = 5000) -> list[dict[str, Any]]:
         elif nxt in _CPUNCT:
             out.append(_gap("space-before-punct", text, a, b))
     for kind, rx in _PATTERNS:
-        if not any(c in text for c in _FIRST_CHARS[kind]):
+        if not (counts.has(_TRIGGER[kind]) if counts is not None else any(c in text for c in _FIRST_CHARS[kind])):
             continue  # `in` is a memchr-speed test; the pattern scan costs several times more
+        if kind == "empty-brackets" and counts is not None and not counts.pair(*_EMPTY_PAIR):
+            continue
         for i, m in enumerate(rx.finditer(text)):
             if i > limit:
                 break
@@ -73,7 +83,7 @@ class GapsStep:
     version = VERSION
 
     def annotate(self, text: str, counts: Any = None) -> dict[str, Any]:
-        return {"gaps": find_gaps(text)}
+        return {"gaps": find_gaps(text, counts=counts)}
 
 
 STEP = GapsStep()

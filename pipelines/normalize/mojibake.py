@@ -26,6 +26,7 @@ import unicodedata
 from functools import lru_cache
 
 from .base import Repair, StepResult, splice
+from .charclass import CharCounts
 from .charfreq import char_cost, cost, han_share_common, is_han, total_cost
 
 NAME = "mojibake"
@@ -77,11 +78,15 @@ _CP1252_HIGH = "\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u20
 # one character class: what _LATIN_UTF8_RE and _SB_QUICK_RE both need somewhere in the text
 # (a single-class scan is several times faster than either pattern's)
 _LATIN_ANY_RE = re.compile("[\u0080-\u024f\u2500-\u257f]")
-_LATIN_UTF8_RE = re.compile(
-    "[\u00c2-\u00f4][\u0080-\u00bf\ufffd" + _CP1252_HIGH + "]"
+#: two-character patterns as (first class, second class): the chain's one-pass statistics
+#: answer "does any such pair occur?" from the same classes (charclass.PAIRS)
+_LATIN_UTF8_PAIRS = (
+    ("[\u00c2-\u00f4]", "[\u0080-\u00bf\ufffd" + _CP1252_HIGH + "]"),
     # UTF-8 read as cp437 (``Tiß║┐ng``): box drawing glued to letters
-    + "|[A-Za-z\u00c0-\u00ff][\u2500-\u257f]|[\u2500-\u257f][A-Za-z\u00c0-\u00ff]"
+    ("[A-Za-z\u00c0-\u00ff]", "[\u2500-\u257f]"),
+    ("[\u2500-\u257f]", "[A-Za-z\u00c0-\u00ff]"),
 )
+_LATIN_UTF8_RE = re.compile("|".join(a + b for a, b in _LATIN_UTF8_PAIRS))
 
 # the same as three patterns that each start with a class (scanned fast; used as yes/no tests)
 _LATIN_UTF8_PARTS = [re.compile(p) for p in _LATIN_UTF8_RE.pattern.split("|")]
@@ -90,10 +95,12 @@ _LATIN_UTF8_PARTS = [re.compile(p) for p in _LATIN_UTF8_RE.pattern.split("|")]
 _SB_HIGH = "\u0080-\u017f\u02c7\u02d8-\u02dd" + _CP1252_HIGH
 _SB_RUN_RE = re.compile("(?:[" + _SB_HIGH + "][\x40-\x7e]?){4,}")
 # GBK/Big5 bytes are >= 0x81 (lead) and mostly >= 0xA1 (trail): such mojibake has two in a row
-_SB_QUICK_RE = re.compile("[\u0080-\u017f]{2}")
+_SB_QUICK_CLASS = "[\u0080-\u017f]"
+_SB_QUICK_RE = re.compile(_SB_QUICK_CLASS + "{2}")
 
 # a lone ASCII letter glued between non-ASCII characters: possible resync point of shifted GBK
-_SHIFT_END_RE = re.compile(r"[\x40-\x7e](?=[\u3000-\u9fff\uff00-\uffef])")
+_SHIFT_PAIR = (r"[\x40-\x7e]", r"[\u3000-\u9fff\uff00-\uffef]")
+_SHIFT_END_RE = re.compile(_SHIFT_PAIR[0] + "(?=" + _SHIFT_PAIR[1] + ")")
 _SHIFT_ODD_RE = re.compile(r"[\u2500-\u257f\ue000-\uf8ff\u0391-\u03c9\u0401-\u0451\u3041-\u30ff\u00a4-\u00fc]")
 
 _LINE_RE = re.compile(r"[^\n]*\n?")
@@ -181,6 +188,15 @@ def _longest_valid(run: str, k: int, at_end: bool = True) -> tuple[int, str, boo
     return None
 
 
+@lru_cache(maxsize=8192)
+def _may_lead_utf8(ch: str) -> bool:
+    """Whether the GBK bytes of ``ch`` start with a byte that can begin a UTF-8 character
+    (C2-F4). Traditional text is full of key characters whose GBK bytes start with a UTF-8
+    continuation byte (81-BF): a candidate starting there fails at its first byte."""
+    b = _gbk_bytes(ch)
+    return b is not None and 0xC2 <= b[0] <= 0xF4
+
+
 _ASCII_RE = re.compile(r"[\x00-\x7f]")
 #: failed candidate starts per document before the scan gives up (bounds pathological input)
 _MAX_ATTEMPTS = 5000
@@ -188,7 +204,9 @@ _MAX_ATTEMPTS = 5000
 _MAX_RUN = 8192
 
 
-def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict]) -> None:
+def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict], stats: CharCounts | None = None) -> None:
+    if stats is not None and not stats.has("key"):
+        return  # every pattern below needs a key character
     if not (_KEY_PAIR_RE.search(text) or _KEY_RUNSTART_RE.search(text) or _KEY_RE.match(text)):
         return
     pos = 0
@@ -222,6 +240,9 @@ def _utf8_as_gbk(text: str, repairs: list[Repair], flags: list[dict]) -> None:
         k = hit.start()
         if text[k] < "\x80":  # the run-start alternative matched on the ASCII char before
             k += 1
+        if not _may_lead_utf8(text[k]):
+            pos = k + 1  # what _longest_valid would conclude after encoding and failing to decode
+            continue
         nxt = _ASCII_RE.search(text, k, k + _MAX_RUN)
         if nxt:
             run_end, at_end = nxt.start(), True
@@ -281,9 +302,11 @@ _LATIN1_RE = re.compile("[\u0080-\u024f]")
 
 
 def _utf8_as_latin1(
-    text: str, repairs: list[Repair], taken: list[tuple[int, int]], ambiguous: list[tuple[int, int]] = ()
+    text: str, repairs: list[Repair], taken: list[tuple[int, int]], ambiguous: list[tuple[int, int]] = (),
+    stats: CharCounts | None = None,
 ) -> None:
-    if not any(rx.search(text) for rx in _LATIN_UTF8_PARTS):
+    if not (stats.pair(*_LATIN_UTF8_PAIRS[0]) or stats.pair(*_LATIN_UTF8_PAIRS[1]) or stats.pair(*_LATIN_UTF8_PAIRS[2])
+            if stats is not None else any(rx.search(text) for rx in _LATIN_UTF8_PARTS)):
         return
     ftfy, cfg = _ftfy()
     for m in _LINE_RE.finditer(text):
@@ -424,8 +447,10 @@ def _legacy_as_latin1(
     taken: list[tuple[int, int]],
     flags: list[dict] | None = None,
     ambiguous: list[tuple[int, int]] | None = None,
+    stats: CharCounts | None = None,
 ) -> None:
-    if not _SB_QUICK_RE.search(text) or not _SB_RUN_RE.search(text):
+    quick = stats.pair(_SB_QUICK_CLASS, _SB_QUICK_CLASS) if stats is not None else _SB_QUICK_RE.search(text)
+    if not quick or not _SB_RUN_RE.search(text):
         return
     for lm in _LINE_RE.finditer(text):
         line = lm.group()
@@ -489,8 +514,12 @@ def _shift_markers(text: str):
             yield m.start(), "fffd"
 
 
-def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]]) -> None:
-    if not (_SHIFT_END_RE.search(text) or "\ufffd" in text):
+def _shifted(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]],
+             stats: CharCounts | None = None) -> None:
+    if stats is not None:
+        if not (stats.pair(*_SHIFT_PAIR) or stats.has("fffd")):
+            return
+    elif not (_SHIFT_END_RE.search(text) or "\ufffd" in text):
         return
     for n, (t, kind) in enumerate(_shift_markers(text)):
         if n >= _MAX_MARKERS:
@@ -602,13 +631,14 @@ def _traditional_context(rest: str) -> bool:
     return bool(_script_classes()[0].search(rest))
 
 
-def _big5_as_gbk(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]]) -> None:
+def _big5_as_gbk(text: str, repairs: list[Repair], flags: list[dict], taken: list[tuple[int, int]],
+                 stats: CharCounts | None = None) -> None:
     """Big5 bytes read as GBK inside an otherwise good Traditional line (``我住在台灣`` ->
     ``и��b台灣``-like runs of kana, Cyrillic and rare Han). Big5 and GBK characters are both two
     bytes, so the damage is character for character: each odd character is scored against its
     Big5 reading, the stretch with the largest gain is taken, and it must be clearly better
     Chinese in a line whose other characters are Traditional Chinese (so Japanese stays)."""
-    if not _B5_ODD_RE.search(text):
+    if not (stats.has("b5_odd") if stats is not None else _B5_ODD_RE.search(text)):
         return
     from .script import _script_classes
 
@@ -653,29 +683,29 @@ class MojibakeStep:
     name = NAME
     version = VERSION
 
-    def apply(self, text: str) -> StepResult:
-        if _SURROGATE_RE.search(text):
+    def apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
+        """``stats``: the chain's one-pass statistics of ``text`` (saves the pre-scans)."""
+        if stats.has("surrogate") if stats is not None else _SURROGATE_RE.search(text):
             # lone surrogates cannot be encoded: the patterns see U+FFFD (same length), the repairs
             # keep the real characters in ``before`` and the splice keeps them where not repaired
             res = self._apply(_SURROGATE_RE.sub("\ufffd", text))
-            for r in res.repairs:
-                r.before = text[r.start : r.end]
+            res.repairs = [r._replace(before=text[r.start : r.end]) for r in res.repairs]
             res.text = splice(text, sorted(res.repairs, key=lambda r: r.start))
             return res
-        return self._apply(text)
+        return self._apply(text, stats)
 
-    def _apply(self, text: str) -> StepResult:
+    def _apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
         repairs: list[Repair] = []
         flags: list[dict] = []
-        _utf8_as_gbk(text, repairs, flags)
+        _utf8_as_gbk(text, repairs, flags, stats)
         taken = [(r.start, r.end) for r in repairs]
         ambiguous: list[tuple[int, int]] = []
-        if _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
-            _legacy_as_latin1(text, repairs, taken, flags, ambiguous)
-            _utf8_as_latin1(text, repairs, taken, ambiguous)
+        if stats.has("latin_any") if stats is not None else _LATIN_ANY_RE.search(text):  # both need a Latin-1/Latin-Ext or box-drawing character
+            _legacy_as_latin1(text, repairs, taken, flags, ambiguous, stats)
+            _utf8_as_latin1(text, repairs, taken, ambiguous, stats)
         taken = [(r.start, r.end) for r in repairs]
-        _big5_as_gbk(text, repairs, flags, taken)
-        _shifted(text, repairs, flags, taken)
+        _big5_as_gbk(text, repairs, flags, taken, stats)
+        _shifted(text, repairs, flags, taken, stats)
         if not repairs:
             return StepResult(text, [], flags)
         repairs.sort(key=lambda r: r.start)

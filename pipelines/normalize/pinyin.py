@@ -18,6 +18,7 @@ import unicodedata
 from functools import lru_cache
 
 from .base import Repair, StepResult, splice
+from .charclass import CharCounts
 
 NAME = "pinyin"
 VERSION = 1
@@ -74,37 +75,50 @@ def is_reading(ch: str, annotation: str) -> bool:
     return False
 
 
-#: (character + bracketed annotation) -> is a reading; a plain dict lookup is cheaper than the
+#: (character + bracketed annotation) -> verdict; a plain dict lookup is cheaper than the
 #: two-argument lru_cache call, and farms repeat the same annotations endlessly
-_READING_CACHE: dict[str, bool] = {}
+_READING_CACHE: dict[str, str] = {}
+_REMOVE, _KEEP, _ORPHAN = "remove", "keep", "orphan"
+
+
+def _verdict(key: str) -> str:
+    """For ``key`` = a character + "(letters)": remove the annotation (a reading of the Han
+    character before it), keep it, or flag it (reading-like, after something not Han)."""
+    prev, letters = key[0], key[2:-1]  # the brackets are one character each
+    if "\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf" or "\uf900" <= prev <= "\ufaff":  # _HAN
+        return _REMOVE if is_reading(prev, letters) else _KEEP
+    return _ORPHAN if _has_tone(letters) else _KEEP
 
 
 class PinyinStep:
     name = NAME
     version = VERSION
 
-    def apply(self, text: str) -> StepResult:
-        has_bracket = "(" in text or "（" in text
-        has_orphan_mark = "?" in text or "？" in text or "\ufffd" in text
+    def apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
+        if stats is not None:
+            has_bracket, has_orphan_mark = stats.has("open_bracket"), stats.has("orphan_mark")
+        else:
+            has_bracket = "(" in text or "（" in text
+            has_orphan_mark = "?" in text or "？" in text or "\ufffd" in text
         if not has_bracket and not has_orphan_mark:
             return StepResult(text)
         repairs: list[Repair] = []
         flags: list[dict] = []
         if has_bracket:
+            get, new = _READING_CACHE.get, tuple.__new__
             for m in _BRACKET_RE.finditer(text):
                 start, end = m.span()
-                prev = text[start - 1] if start else ""
-                if prev and ("\u4e00" <= prev <= "\u9fff" or "\u3400" <= prev <= "\u4dbf"
-                             or "\uf900" <= prev <= "\ufaff"):  # _HAN, compared without a regex call
-                    before = m.group()
-                    key = prev + before
-                    ok = _READING_CACHE.get(key)
-                    if ok is None:
-                        ok = _READING_CACHE[key] = is_reading(prev, m.group(1))
+                if start:
+                    key = text[start - 1 : end]  # the character before and the bracketed letters
+                    verdict = get(key)
+                    if verdict is None:
+                        verdict = _READING_CACHE[key] = _verdict(key)
                         if len(_READING_CACHE) > 200_000:
                             _READING_CACHE.clear()
-                    if ok:
-                        repairs.append(Repair(NAME, start, end, before, ""))
+                    if verdict is _REMOVE:
+                        repairs.append(new(Repair, (NAME, start, end, key[1:], "", None)))
+                    elif verdict is _ORPHAN:
+                        flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
                 elif _has_tone(m.group(1)):
                     flags.append({"step": NAME, "kind": "orphan-pinyin", "start": start, "end": end})
         if has_orphan_mark and (")" in text or "）" in text):

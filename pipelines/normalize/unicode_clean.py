@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from .base import Repair, StepResult, splice
+from .charclass import CharCounts
 
 NAME = "unicode"
 VERSION = 1
@@ -54,8 +55,8 @@ class UnicodeCleanStep:
     name = NAME
     version = VERSION
 
-    def apply(self, text: str) -> StepResult:
-        if not _ANY_RE.search(text):
+    def apply(self, text: str, stats: CharCounts | None = None) -> StepResult:
+        if not (stats.has("unicode_any") if stats is not None else _ANY_RE.search(text)):
             return StepResult(text)
         repairs: list[Repair] = []
         for m in _ANY_RE.finditer(text):

@@ -381,7 +381,8 @@ def _doc_where(db: Path, where: str) -> tuple:
                      f"FROM documents WHERE {where} ORDER BY doc_id LIMIT 1")
     assert rows, f"the demo corpus has no document with {where}"
     doc_id, text, clean, repairs, gaps, bp, pinyin = rows[0]
-    return doc_id, text, clean, json.loads(repairs or "[]"), json.loads(gaps or "[]"), bp, pinyin
+    # repairs: a list of structs (migration 0024); gaps: JSON text
+    return doc_id, text, clean, repairs or [], json.loads(gaps or "[]"), bp, pinyin
 
 
 def test_every_repair_is_marked_with_its_kind(client, db):
@@ -427,7 +428,7 @@ def test_repair_marks_replay_the_log_exactly(db):
     rows = query(db, "SELECT text, text_clean, repairs FROM documents WHERE repairs::VARCHAR <> '[]'")
     assert len(rows) > 5
     for text, clean, repairs in rows:
-        pieces = _pieces(text, json.loads(repairs))
+        pieces = _pieces(text, repairs)
         assert pieces is not None
         assert "".join(p[0] for p in pieces) == text and "".join(p[1] for p in pieces) == clean
     log = [{"step": "mojibake", "start": 2, "end": 3, "before": "錯", "after": "对(duì)"},

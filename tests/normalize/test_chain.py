@@ -59,7 +59,7 @@ def test_a_step_reports_counters_without_the_runner_knowing_it(monkeypatch):
     class Marker:
         name, version = "marker", 1
 
-        def apply(self, text):
+        def apply(self, text, stats=None):  # stats: the chain's one-pass CharCounts of text
             return StepResult(text, counters={"pinyin_removed": 7})
 
     monkeypatch.setattr(chain, "TRANSFORMS", (*chain.TRANSFORMS, Marker()))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from lendcorpus.pipelines.normalize import language, normalize_text
@@ -146,3 +148,78 @@ def test_real_taiwan_lines_are_hant(shared, evalmod):
     assert sum(r["labels"].values()) >= 900
     assert r["labels"].get("hant", 0) >= 0.99 * sum(r["labels"].values()), r
     assert r["with_tai_li"] == {"hant": sum(r["with_tai_li"].values())}, r
+
+
+_TRIGGER_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x00, max_codepoint=0x2FF),
+    st.characters(min_codepoint=0x370, max_codepoint=0x4FF),
+    st.characters(min_codepoint=0x1800, max_codepoint=0x1810),
+    st.characters(min_codepoint=0x2000, max_codepoint=0x206F),
+    st.characters(min_codepoint=0x2460, max_codepoint=0x257F),
+    st.characters(min_codepoint=0x3000, max_codepoint=0x3230),
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),
+    st.characters(min_codepoint=0xE000, max_codepoint=0xE0FF),
+    st.characters(min_codepoint=0xFE00, max_codepoint=0xFFFF),
+    st.sampled_from("鍙鍖栦笓瀹锛歚€涓嶆槸□×Ｘ＊《（“「【ÔÂÈÕé“…ß║┐╗Ｒ"),
+    st.sampled_from("abcXYZ@~"),
+    st.sampled_from("《》（）()“”「」【】[] \u3000"),
+)
+
+
+def _trigger_by_scan(name: str, text: str) -> bool:
+    from lendcorpus.pipelines.normalize.charclass import _trigger_sets
+
+    what = _trigger_sets()[name]
+    return any(c in text for c in what) if isinstance(what, str) else what.search(text) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(_TRIGGER_ALPHABET, max_size=200))
+def test_one_pass_triggers_equal_the_steps_own_scans(text):
+    """Each "anything to do?" answer of the one-pass statistics is what the step's own pattern
+    (or character test) says, so a step that skips its scan on it skips nothing it would find."""
+    from lendcorpus.pipelines.normalize.charclass import triggers
+
+    c = CharCounts(text)
+    assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}
+    assert _pairs(c) == _pairs_by_scan(text)
+    _empty_brackets_need_the_pair(c, text)
+
+
+def test_one_pass_triggers_on_lone_surrogates_and_astral_text():
+    from lendcorpus.pipelines.normalize.charclass import triggers
+
+    for text in ("a\ud800b", "\udfff", "𠀀𪚥 emoji 😀", "\U0010ffff", "", "鍙鍖栦笓瀹 (xiàn) ＊＊ 「 」\ufffd", "《》", "（ ）", "[\u3000]", "“”(",
+                 "Tiß║┐ng", "ÔÂ1ÈÕ", "é“", "槟切┟媾R那", "x中", "中x"):
+        c = CharCounts(text)
+        assert {t: c.has(t) for t in triggers()} == {t: _trigger_by_scan(t, text) for t in triggers()}, text
+        assert _pairs(c) == _pairs_by_scan(text), text
+        _empty_brackets_need_the_pair(c, text)
+
+
+def _empty_brackets_need_the_pair(c, text: str) -> None:
+    """The gaps step skips its empty-bracket scan when the pair test says no: a necessary
+    condition, so every text the pattern matches must pass it."""
+    from lendcorpus.pipelines.normalize import gaps
+
+    rx = dict(gaps._PATTERNS)["empty-brackets"]
+    if rx.search(text):
+        assert c.pair(*gaps._EMPTY_PAIR), text
+
+
+def _pair_patterns() -> list[tuple[str, str, re.Pattern]]:
+    """(first class, second class, the step's own pattern) of every pair test the steps make."""
+    from lendcorpus.pipelines.normalize import mojibake
+
+    out = [(a, b, rx) for (a, b), rx in zip(mojibake._LATIN_UTF8_PAIRS, mojibake._LATIN_UTF8_PARTS)]
+    out.append((mojibake._SB_QUICK_CLASS, mojibake._SB_QUICK_CLASS, mojibake._SB_QUICK_RE))
+    out.append((*mojibake._SHIFT_PAIR, mojibake._SHIFT_END_RE))
+    return out
+
+
+def _pairs(c) -> list[bool]:
+    return [c.pair(a, b) for a, b, _ in _pair_patterns()]
+
+
+def _pairs_by_scan(text: str) -> list[bool]:
+    return [rx.search(text) is not None for _, _, rx in _pair_patterns()]
