@@ -10,7 +10,7 @@ import pytest
 
 from lendcorpus import corpus
 from lendcorpus.corpus import connect_write
-from lendcorpus.crawler.replay.archivegen import generate_archive
+from lendcorpus_replay.archivegen import generate_archive
 from lendcorpus.pipelines.build import Build
 from lendcorpus.pipelines.normalize import normalize_text, replay
 
