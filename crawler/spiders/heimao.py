@@ -23,7 +23,6 @@ HTTP 456 is how the site bans an IP: a block like 403/429 (back-off, then ``bloc
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import secrets
 import string
@@ -36,6 +35,7 @@ import scrapy
 from scrapy.http import Response
 
 from lendcorpus.crawler.spiders.base import LendSpider
+from lendcorpus.pipelines.extract.sources.heimao import read_envelope
 from lendcorpus.pipelines.extract.values import parse_time
 
 logger = logging.getLogger(__name__)
@@ -153,28 +153,22 @@ class HeimaoSpider(LendSpider):
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
         listing: Listing = response.meta["heimao_list"]
         page: int = response.meta["heimao_page"]
-        body = response.body
-        if body.lstrip()[:1] == b"<":
-            return self._stop(listing, page, "html_not_json", True)
-        try:
-            doc = json.loads(body)
-        except ValueError as exc:
-            return self._stop(listing, page, "malformed_json", True, str(exc)[:80])
-        result = doc.get("result") if isinstance(doc, dict) else None
-        status = result.get("status") if isinstance(result, dict) else None
-        if not isinstance(status, dict) or "code" not in status:
+        env = read_envelope(response.body)
+        if env.reason in ("empty_body", "html_not_json", "malformed_json"):
+            return self._stop(listing, page, env.reason, True, env.detail[:80])
+        if env.reason == "unexpected_envelope":
             self.yielded("api", 0, response)  # a shape we do not know: drift, unless it is rare
-            return self._stop(listing, page, "unexpected_envelope", True)
-        code = str(status.get("code"))
-        if code != "0":
+            return self._stop(listing, page, env.reason, True)
+        code = env.code
+        if env.reason:
             why = {"10005": "signature refused or login needed; check LENDCORPUS_HEIMAO_SALT",
-                   "10017": "anonymous page limit reached"}.get(code, str(status.get("msg", ""))[:80])
+                   "10017": "anonymous page limit reached"}.get(code, env.detail[:80])
             if code == "10005" and listing.kind != "feed":
                 why = ("login needed: keyword search and company lists need a logged-in session; set "
                        "LENDCORPUS_HEIMAO_COOKIE (docs/sources/heimao.md)" if not self.session_cookie else
                        "refused although a session cookie is set: it may have expired, or the salt changed")
-            return self._stop(listing, page, f"heimao_{code}", True, why)
-        data = result.get("data")
+            return self._stop(listing, page, env.reason, True, why)
+        data = env.data
         items = None
         if isinstance(data, dict):
             items = data.get("lists") if "lists" in data else data.get("complaints")

@@ -237,6 +237,21 @@ def test_list_errors_are_rejects_with_reasons(target, reason):
     assert ex.rows == [] and [(r.stage, r.reason) for r in ex.rejects] == [("source", reason)]
 
 
+@pytest.mark.parametrize("body, reason", [
+    (b"", "empty_body"), (b"<html>verify</html>", "html_not_json"), (b'{"result": ', "malformed_json"),
+    (b'{"data": []}', "unexpected_envelope"), (b'{"result": {"status": {"code": 10005, "msg": "x"}}}', "heimao_10005"),
+    (b'{"result": {"status": {"code": 0}, "data": {"lists": []}}}', None),
+])
+def test_spider_and_parser_read_the_envelope_with_one_function(body, reason):
+    """The spider stops a list for the reason the parser rejects the archived answer with."""
+    from lendcorpus.crawler.spiders import heimao as spider_module
+
+    assert spider_module.read_envelope is hp.read_envelope
+    assert hp.read_envelope(body).reason == reason
+    rejects = hp.parse_list(record(f"https://{HOST}/api/index/feed", body, "application/json", 200), "lists").rejects
+    assert [r.reason for r in rejects] == ([reason] if reason else [])
+
+
 def test_complaint_page_field_by_field():
     sn = next(c["sn"] for c in DATA["complaints"] if len(c["detail"]["steps"]) >= 5)
     c = BY_SN[sn]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime
+from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser as HTMLParser, LexborNode as Node
@@ -135,25 +136,46 @@ def _reject(kind: PageKind, reason: str, detail: str = "") -> Extraction:
     return Extraction(kind, rejects=[Reject("source", reason, detail[:300])])
 
 
-def parse_list(record: ArchivedRecord, list_key: str) -> Extraction:
-    body = record.body
+class Envelope(NamedTuple):
+    """What a list answer's ``{"result": {"status": {...}, "data": {...}}}`` wrapper says.
+
+    ``reason`` is None when the status code is 0 and ``data`` is the answer's ``result.data``;
+    otherwise it is the reject reason (``empty_body``, ``html_not_json``, ``malformed_json``,
+    ``unexpected_envelope``, ``heimao_<code>``) and ``detail`` says more. The spider (to stop a
+    list) and the parser (to reject the record) read answers with this one function.
+    """
+
+    reason: str | None
+    detail: str = ""
+    code: str | None = None
+    data: object = None
+
+
+def read_envelope(body: bytes, content_type: str = "") -> Envelope:
     if not body.strip():
-        return _reject(PageKind.API, "empty_body")
+        return Envelope("empty_body")
     if body.lstrip()[:1] == b"<":
-        return _reject(PageKind.API, "html_not_json", (record.header("Content-Type") or "")[:80])
+        return Envelope("html_not_json", content_type[:80])
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        return _reject(PageKind.API, "malformed_json", str(exc)[:200])
+        return Envelope("malformed_json", str(exc)[:200])
     result = doc.get("result") if isinstance(doc, dict) else None
     status = result.get("status") if isinstance(result, dict) else None
     if not isinstance(status, dict) or "code" not in status:
         keys = ",".join(sorted(doc)[:8]) if isinstance(doc, dict) else type(doc).__name__
-        return _reject(PageKind.API, "unexpected_envelope", f"top-level keys: {keys}")
+        return Envelope("unexpected_envelope", f"top-level keys: {keys}")
     code = str(status.get("code"))
     if code != "0":
-        return _reject(PageKind.API, f"heimao_{code}", str(status.get("msg") or "")[:200])
-    data = result.get("data")
+        return Envelope(f"heimao_{code}", str(status.get("msg") or "")[:200], code)
+    return Envelope(None, "", code, result.get("data"))
+
+
+def parse_list(record: ArchivedRecord, list_key: str) -> Extraction:
+    env = read_envelope(record.body, record.header("Content-Type") or "")
+    if env.reason:
+        return _reject(PageKind.API, env.reason, env.detail)
+    data = env.data
     items = data.get(list_key, data.get("lists")) if isinstance(data, dict) else None
     if not isinstance(items, list):
         return _reject(PageKind.API, "unexpected_envelope", f"result.data has no {list_key} list")
