@@ -342,7 +342,7 @@ class DedupPass:
         n = con.execute("SELECT count(*) FROM _dd_h").fetchone()[0]
         pairs = con.execute("""
             SELECT a.ix AS a, b.ix AS b FROM dedup_edges e JOIN _dd_h a ON a.node = e.node
-            JOIN _dd_h b ON b.node = e.other WHERE a.ix <> b.ix""").fetchnumpy()
+            JOIN _dd_h b ON b.node = e.other""").fetchnumpy()
         label = components(n, np.asarray(pairs["a"], np.int64), np.asarray(pairs["b"], np.int64))
         with _Temp(con, "_dd_lab", pa.table({"ix": np.arange(n, dtype=np.int64), "comp": label})):
             # comp: the component of the document's text; an empty document is a component alone
@@ -373,10 +373,10 @@ class DedupPass:
             CREATE OR REPLACE TEMP TABLE _dd_near AS
             WITH lead AS (SELECT DISTINCT main_hash, leader, comp FROM _dd_r WHERE n > 1 AND main_hash IS NOT NULL),
             adj AS (SELECT a.main_hash AS h, b.main_hash AS o, e.jaccard AS j FROM dedup_edges e
-                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other WHERE a.ix <> b.ix
+                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other
                     UNION ALL
                     SELECT b.main_hash, a.main_hash, e.jaccard FROM dedup_edges e
-                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other WHERE a.ix <> b.ix)
+                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other)
             SELECT adj.h AS main_hash, lo.leader AS matched, adj.j AS jaccard
             FROM adj JOIN lead lh ON lh.main_hash = adj.h JOIN lead lo ON lo.main_hash = adj.o
             JOIN _dd_canon c ON c.comp = lh.comp
