@@ -40,6 +40,13 @@ VERSION = 2
 CHUNK = 10_000
 _TABLES = ("dedup_signatures", "dedup_bands", "dedup_edges", "dedup_clusters", "dedup_members")
 
+#: md5 of a document's main text without reading it when the boilerplate pass recorded it: its
+#: output digest is ``md5(text_main_simplified)``, written in the transaction that wrote the text
+#: (passes.py). Hashing every main text on every build to find the few that changed was the
+#: pass's largest cost that grew with the corpus.
+_BP_JOIN = "LEFT JOIN pass_state bp ON bp.pass = 'boilerplate' AND bp.doc_id = d.doc_id"
+_MAIN_MD5 = "coalesce(bp.output_digest, md5(d.text_main_simplified))"
+
 _SIG_SCHEMA = pa.schema([("doc_id", pa.string()), ("text_md5", pa.string()), ("main_hash", pa.string()),
                          ("shingles", pa.int32()), ("sig", pa.binary()), ("hash_rep", pa.bool_()),
                          ("signer", pa.string()), ("node", pa.int64())])
@@ -91,9 +98,8 @@ class DedupPass:
             SELECT count(*) FROM documents d LEFT JOIN dedup_signatures s USING (doc_id)
             WHERE d.text_main_simplified IS NOT NULL AND s.doc_id IS NULL""").fetchone()[0]
         gone = [r[0] for r in con.execute(
-            """SELECT s.doc_id FROM dedup_signatures s LEFT JOIN documents d USING (doc_id)
-               WHERE d.doc_id IS NULL OR d.text_main_simplified IS NULL
-                  OR s.text_md5 <> md5(d.text_main_simplified)""").fetchall()]
+            f"""SELECT s.doc_id FROM dedup_signatures s LEFT JOIN documents d USING (doc_id) {_BP_JOIN}
+                WHERE d.doc_id IS NULL OR d.text_main_simplified IS NULL OR s.text_md5 <> {_MAIN_MD5}""").fetchall()]
         unclustered = con.execute("SELECT count(*) FROM dedup_signatures ANTI JOIN dedup_members USING (doc_id)"
                                   ).fetchone()[0]
         if not (todo or gone or unclustered):
@@ -142,11 +148,10 @@ class DedupPass:
         cur = con.cursor()
         new_docs: list[str] = []
         try:
-            cur.execute("""
+            cur.execute(f"""
                 SELECT d.doc_id, d.text_main_simplified FROM documents d
-                LEFT JOIN dedup_signatures s USING (doc_id)
-                WHERE d.text_main_simplified IS NOT NULL
-                  AND (s.doc_id IS NULL OR s.text_md5 <> md5(d.text_main_simplified))
+                LEFT JOIN dedup_signatures s USING (doc_id) {_BP_JOIN}
+                WHERE d.text_main_simplified IS NOT NULL AND (s.doc_id IS NULL OR s.text_md5 <> {_MAIN_MD5})
                 ORDER BY d.doc_id""")
             while True:
                 rows = cur.fetchmany(CHUNK)
@@ -251,7 +256,6 @@ class DedupPass:
         if not redo.size:
             return redo
         with _Temp(con, "_dd_redo", pa.table({"node": redo})):
-            con.execute("DELETE FROM dedup_edges WHERE node IN (SELECT node FROM _dd_redo)")
             pairs = con.execute(f"""
                 WITH ab AS (SELECT band, key, node FROM dedup_bands WHERE node IN (SELECT node FROM _dd_redo)),
                 bk AS (SELECT DISTINCT band, key FROM ab),
@@ -263,6 +267,7 @@ class DedupPass:
         cc = np.asarray(pairs["center"], np.int64)
         counts["relinked"] += int(redo.size)
         if not y.size:
+            self._write_edges(con, redo, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
             return redo
         need = np.union1d(y, cc)
         with _Temp(con, "_dd_need", pa.table({"node": need})):
@@ -273,12 +278,24 @@ class DedupPass:
         est = estimate(sigs, np.searchsorted(sig_nodes, y), np.searchsorted(sig_nodes, cc))
         ok = np.flatnonzero(est >= self.params.threshold)
         ok = ok[keep_smallest(y[ok], cc[ok], cc[ok], self.params.links)]
-        if ok.size:
-            edges = pa.table({"node": y[ok], "other": cc[ok], "jaccard": np.round(est[ok], 6)})
-            with _Temp(con, "_dd_e", edges):
-                con.execute("INSERT INTO dedup_edges SELECT node, other, jaccard FROM _dd_e")
+        self._write_edges(con, redo, y[ok], cc[ok], np.round(est[ok], 6))
         counts["edges"] += int(ok.size)
         return np.union1d(redo, cc[ok])
+
+    @staticmethod
+    def _write_edges(con: duckdb.DuckDBPyConnection, redo: np.ndarray, node: np.ndarray, other: np.ndarray,
+                     jaccard: np.ndarray) -> None:
+        """Make the stored edges of the ``redo`` nodes these ones, touching only the rows that
+        differ: most relinked members of a giant bucket keep their edges, and deleting and
+        re-inserting rows of a keyed table is what a small run spent most on."""
+        edges = pa.table({"node": pa.array(node, pa.int64()), "other": pa.array(other, pa.int64()),
+                          "jaccard": pa.array(jaccard, pa.float64())})
+        with _Temp(con, "_dd_redo", pa.table({"node": redo})), _Temp(con, "_dd_e", edges):
+            con.execute("""DELETE FROM dedup_edges WHERE node IN (SELECT node FROM _dd_redo)
+                           AND (node, other, jaccard) NOT IN (SELECT (node, other, jaccard) FROM _dd_e)""")
+            con.execute("""INSERT INTO dedup_edges SELECT node, other, jaccard FROM _dd_e
+                           WHERE (node, other, jaccard) NOT IN (SELECT (node, other, jaccard) FROM dedup_edges
+                                                                WHERE node IN (SELECT node FROM _dd_redo))""")
 
     def _recluster_part(self, con: duckdb.DuckDBPyConnection, old_clusters: set[str], new_docs: list[str],
                         linked: np.ndarray, counts: dict[str, int]) -> None:
