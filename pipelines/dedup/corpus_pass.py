@@ -49,7 +49,7 @@ _MAIN_MD5 = "coalesce(bp.output_digest, md5(d.text_main_simplified))"
 
 _SIG_SCHEMA = pa.schema([("doc_id", pa.string()), ("text_md5", pa.string()), ("main_hash", pa.string()),
                          ("shingles", pa.int32()), ("sig", pa.binary()), ("hash_rep", pa.bool_()),
-                         ("signer", pa.string()), ("node", pa.int64())])
+                         ("signer", pa.string()), ("node", pa.int64()), ("main_chars", pa.int32())])
 
 
 def _md5(text: str) -> str:
@@ -192,6 +192,7 @@ class DedupPass:
             cols["hash_rep"].append(rep)
             cols["signer"].append(self.params.signer)
             cols["node"].append(nodes[i] if ok else None)
+            cols["main_chars"].append(len(texts[i]))
         with _Temp(con, "_dd_sig", pa.table(cols, schema=_SIG_SCHEMA)):
             con.execute("INSERT INTO dedup_signatures BY NAME SELECT * FROM _dd_sig")
 
@@ -235,22 +236,19 @@ class DedupPass:
         rm = removed.select(["band", "key", "node"]).cast(
             pa.schema([("band", pa.int16()), ("key", pa.int64()), ("node", pa.int64())]))
         with _Temp(con, "_dd_added", pa.table({"node": added})), _Temp(con, "_dd_rm", rm):
-            # Members of the touched buckets with their center status before and after this run.
+            # Members of the touched buckets whose centers (their c smallest nodes) differ before
+            # and after this run. Aggregates, not a ranking of every member of a giant bucket.
             changed = con.execute(f"""
-                WITH t AS (SELECT band, key, node, true AS is_new, false AS is_removed FROM dedup_bands
-                           WHERE node IN (SELECT node FROM _dd_added)
-                           UNION ALL SELECT band, key, node, false, true FROM _dd_rm),
-                tb AS (SELECT DISTINCT band, key FROM t),
-                m AS (SELECT b.band, b.key, b.node, n.node IS NOT NULL AS is_new, false AS is_removed
-                      FROM dedup_bands b SEMI JOIN tb USING (band, key)
-                      LEFT JOIN _dd_added n ON n.node = b.node
-                      UNION ALL SELECT band, key, node, false, true FROM _dd_rm),
-                r AS (SELECT *, row_number() OVER (PARTITION BY band, key, is_new ORDER BY node) AS old_rank,
-                               row_number() OVER (PARTITION BY band, key, is_removed ORDER BY node) AS new_rank
-                      FROM m),
-                ch AS (SELECT band, key FROM r GROUP BY band, key
-                       HAVING bool_or((NOT is_new AND old_rank <= {c}) <> (NOT is_removed AND new_rank <= {c})))
-                SELECT DISTINCT r.node FROM r SEMI JOIN ch USING (band, key) WHERE NOT r.is_removed AND NOT r.is_new
+                WITH tb AS (SELECT band, key FROM dedup_bands WHERE node IN (SELECT node FROM _dd_added)
+                            UNION SELECT band, key FROM _dd_rm),
+                m AS (SELECT b.band, b.key, b.node, b.node IN (SELECT node FROM _dd_added) AS is_new
+                      FROM dedup_bands b SEMI JOIN tb USING (band, key)),
+                now AS (SELECT band, key, min(node, {c}) AS cs FROM m GROUP BY band, key),
+                was AS (SELECT band, key, min(node, {c}) AS cs FROM (
+                            SELECT band, key, node FROM m WHERE NOT is_new UNION ALL SELECT band, key, node FROM _dd_rm)
+                        GROUP BY band, key),
+                ch AS (SELECT band, key FROM now FULL JOIN was USING (band, key) WHERE now.cs IS DISTINCT FROM was.cs)
+                SELECT DISTINCT m.node FROM m SEMI JOIN ch USING (band, key) WHERE NOT m.is_new
             """).fetchall()
         redo = np.union1d(added, np.asarray([r[0] for r in changed], np.int64))
         if not redo.size:
@@ -365,7 +363,7 @@ class DedupPass:
             # comp: the component of the document's text; an empty document is a component alone
             con.execute(f"""
                 CREATE OR REPLACE TEMP TABLE _dd_d AS
-                SELECT s.doc_id, s.main_hash, coalesce(length(d.text_main_simplified), 0) AS len,
+                SELECT s.doc_id, s.main_hash, coalesce(s.main_chars, 0) AS len,
                        d.published_at AS pub, d.source, epoch(d.fetched_at) AS arrival,
                        coalesce(l.comp, -row_number() OVER (ORDER BY s.doc_id)) AS comp
                 FROM dedup_signatures s JOIN documents d USING (doc_id)
