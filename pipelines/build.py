@@ -169,6 +169,13 @@ def default_run_of(path: Path, root: Path) -> str:
     return path.parent.name if path.parent.resolve() != root.resolve() else path.name
 
 
+#: DuckDB's own memory in the build (its default is 80% of the machine): sorts, aggregates and
+#: joins of the corpus passes spill to ``<corpus>.tmp`` past it instead of growing with the corpus
+#: (the search postings of a fresh 100k-page build alone took 6.5 GiB). Not lower: adding 1k pages
+#: to a 100k-page corpus needs ~1.9 GiB of DuckDB's buffers (indexes, pass_state); under 1 GiB it
+#: re-reads them and took 21.5 s instead of 12.3 (benchmarks.md).
+DUCKDB_MEMORY = "2GiB"
+
 #: A batch closes at this many records or this many body bytes, whichever comes first.
 BATCH_RECORDS = 1000
 BATCH_BYTES = 32 * 2**20
@@ -209,7 +216,8 @@ class Build:
                  jobs: int | None = None, passes: list | None = None, batch_records: int = BATCH_RECORDS,
                  batch_bytes: int = BATCH_BYTES, record_seconds: float | None = RECORD_SECONDS,
                  worker_memory: int | None = WORKER_MEMORY, board=None, pass_totals: bool = True,
-                 engine: str = "local", ray_address: str | None = None):
+                 engine: str = "local", ray_address: str | None = None,
+                 duckdb_memory: str | None = DUCKDB_MEMORY):
         """``jobs``: worker processes for the per-record stage (default: every core; 0 runs it in
         this process, without the memory budget or crash isolation). ``passes``: the corpus
         passes to run (default: all of ``corpus_passes()``). ``board``: a progress board
@@ -217,7 +225,8 @@ class Build:
         task per corpus pass (with a total unless ``pass_totals`` is off: one count query per stream).
         ``engine="ray"`` runs the per-record stage as Ray tasks next to the WARC shards instead
         (``ray_address``: the cluster's head; ``None`` starts Ray on this machine with ``jobs``
-        CPUs); ``jobs`` workers still do the corpus passes' per-document work."""
+        CPUs); ``jobs`` workers still do the corpus passes' per-document work. ``duckdb_memory``:
+        DuckDB's memory limit for this build (``None``: DuckDB's default, 80% of the machine)."""
         if engine not in ("local", "ray"):
             raise ValueError(f"unknown engine {engine!r} (local or ray)")
         self.db = Path(db)
@@ -234,6 +243,7 @@ class Build:
         self.pass_totals = pass_totals  # count what each pass will stream, for its bar's total and ETA
         self.engine = engine
         self.ray_address = ray_address
+        self.duckdb_memory = duckdb_memory
         self._tables: RowTables | None = None
 
     def _row_tables(self, con) -> RowTables:
@@ -256,6 +266,8 @@ class Build:
                 remote.start()
             con = connect_write(self.db)
             con.execute("SET enable_progress_bar = false")  # DuckDB's bar is noise in a build's output
+            if self.duckdb_memory:
+                con.execute(f"SET memory_limit = '{self.duckdb_memory}'")
             try:
                 if reprocess:
                     con.execute("BEGIN TRANSACTION")

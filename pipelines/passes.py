@@ -54,9 +54,12 @@ class Declared:
     def mark_done(self, con: duckdb.DuckDBPyConnection, ids_relation: str) -> None:
         """Record version, input digest (and output digest) for the documents in ``ids_relation``."""
         output = self.output_sql or "NULL"
+        # the documents are narrowed before the joins: a pass marks a chunk at a time, and joining
+        # every document with pass_state per chunk made a fresh build quadratic in the corpus
         con.execute(f"""INSERT OR REPLACE INTO pass_state (doc_id, pass, version, input_digest, output_digest)
-                        SELECT d.doc_id, ?, ?, {self.digest_sql}, {output} FROM documents d {self.joins}
-                        WHERE d.doc_id IN (SELECT doc_id FROM {ids_relation})""", [self.step, self.version])
+                        SELECT d.doc_id, ?, ?, {self.digest_sql}, {output}
+                        FROM (SELECT * FROM documents WHERE doc_id IN (SELECT doc_id FROM {ids_relation})) d
+                        {self.joins}""", [self.step, self.version])
 
     def forget(self, con: duckdb.DuckDBPyConnection, *, everything: bool = False) -> None:
         """Drop this pass's records: all of them, or those of documents no longer in the corpus."""

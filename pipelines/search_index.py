@@ -26,6 +26,8 @@ K1, B = 1.2, 0.75
 SCORE_SCALE = 10 ** 12
 # A re-sort of the postings is due when the rows appended since the last one pass this share.
 RESORT_SHARE = 0.125
+#: Postings are written for at most this many documents per statement (bounded memory).
+POST_DOCS = 25_000
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _RUN_RE = re.compile(rf"[{_HAN}]+|[0-9a-z]+")
 # The same tokenizer in SQL (RE2 syntax, same ranges), for the `search_bm25` macro and for
@@ -234,15 +236,21 @@ def post_pending(con: duckdb.DuckDBPyConnection) -> tuple[int, bool]:
     try:
         upto, unsorted = con.execute("SELECT posted_upto, unsorted_rows FROM search_index_state").fetchone()
         before = con.execute("SELECT count(*) FROM search_postings").fetchone()[0]
-        written = con.execute("""
-            INSERT INTO search_postings
-            WITH t AS (SELECT docid, dl, unnest(string_split(tokens, ' ')) AS term
-                       FROM search_docs WHERE docid > ? AND tokens <> '')
-            SELECT term, docid, count(*), any_value(dl) FROM t GROUP BY term, docid ORDER BY term, docid""",
-            [upto]).fetchone()[0]
         top = con.execute("SELECT coalesce(max(docid), 0) FROM search_docs").fetchone()[0]
-        # One sorted batch into an empty table is already in term order.
-        unsorted = unsorted + written if before else 0
+        # In ranges of POST_DOCS documents: one statement grouping a whole fresh corpus's
+        # postings (45 M rows at 100k pages) needs several GiB, and fails under the build's
+        # DuckDB memory cap instead of spilling.
+        written = 0
+        lows = list(range(upto, top, POST_DOCS)) or [upto]
+        for lo in lows:
+            written += con.execute("""
+                INSERT INTO search_postings
+                WITH t AS (SELECT docid, dl, unnest(string_split(tokens, ' ')) AS term
+                           FROM search_docs WHERE docid > ? AND docid <= ? AND tokens <> '')
+                SELECT term, docid, count(*), any_value(dl) FROM t GROUP BY term, docid ORDER BY term, docid""",
+                [lo, lo + POST_DOCS]).fetchone()[0]
+        # One sorted batch into an empty table is already in term order; several are not.
+        unsorted = unsorted + written if before or len(lows) > 1 else 0
         resort = bool(unsorted) and unsorted > RESORT_SHARE * (before + written)
         if resort:
             _resort_postings(con)

@@ -128,8 +128,7 @@ def _arrow_schemas() -> dict[str, pa.Schema]:
     from lendcorpus.pipelines.record_stage import DOC_SCHEMA, FETCH_SCHEMA, REJECT_SCHEMA
 
     return {"fetches": FETCH_SCHEMA, "documents": DOC_SCHEMA, "rejects": REJECT_SCHEMA,
-            "boilerplate_removed": boilerplate._REMOVED_SCHEMA, "dedup_signatures": dedup._SIG_SCHEMA,
-            "dedup_members": dedup._MEMBER_SCHEMA, "dedup_clusters": dedup._CLUSTER_SCHEMA}
+            "boilerplate_removed": boilerplate._REMOVED_SCHEMA, "dedup_signatures": dedup._SIG_SCHEMA}
 
 
 @pytest.mark.parametrize("table", sorted(_arrow_schemas()))

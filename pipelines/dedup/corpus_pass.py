@@ -32,33 +32,24 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import duckdb
 
-from .core import DocInfo, assign_clusters, confirm_edges
-from .graph import estimate, keep_smallest, node_ids
+from .core import confirm_edges
+from .graph import components, estimate, keep_smallest, node_ids
 from .minhash import DEFAULT_PARAMS, MemoryIndex, MinHashParams, band_keys, sign_batch
 
 VERSION = 2
 CHUNK = 10_000
 _TABLES = ("dedup_signatures", "dedup_bands", "dedup_edges", "dedup_clusters", "dedup_members")
 
+#: md5 of a document's main text without reading it when the boilerplate pass recorded it: its
+#: output digest is ``md5(text_main_simplified)``, written in the transaction that wrote the text
+#: (passes.py). Hashing every main text on every build to find the few that changed was the
+#: pass's largest cost that grew with the corpus.
+_BP_JOIN = "LEFT JOIN pass_state bp ON bp.pass = 'boilerplate' AND bp.doc_id = d.doc_id"
+_MAIN_MD5 = "coalesce(bp.output_digest, md5(d.text_main_simplified))"
+
 _SIG_SCHEMA = pa.schema([("doc_id", pa.string()), ("text_md5", pa.string()), ("main_hash", pa.string()),
                          ("shingles", pa.int32()), ("sig", pa.binary()), ("hash_rep", pa.bool_()),
-                         ("signer", pa.string()), ("node", pa.int64())])
-_MEMBER_SCHEMA = pa.schema([("doc_id", pa.string()), ("cluster_id", pa.string()), ("is_canonical", pa.bool_()),
-                            ("reason", pa.string()), ("matched_doc_id", pa.string()), ("jaccard", pa.float64())])
-_CLUSTER_SCHEMA = pa.schema([("cluster_id", pa.string()), ("canonical_doc_id", pa.string()), ("members", pa.int32()),
-                             ("sources", pa.int32()), ("first_published_at", pa.timestamp("us", tz="UTC")),
-                             ("kind", pa.string())])
-
-#: the documents' columns the clustering needs (arrival = fetched_at, see core.DocInfo)
-_DOC_SQL = """SELECT s.doc_id, s.main_hash, length(d.text_main_simplified), d.published_at, d.source,
-                     epoch(d.fetched_at)
-              FROM dedup_signatures s JOIN documents d USING (doc_id)"""
-
-
-def _table(rows: list, schema: pa.Schema) -> pa.Table:
-    """Arrow table from dataclass rows (column by column: ``asdict`` per row was a third of a
-    small incremental run)."""
-    return pa.table({f.name: [getattr(r, f.name) for r in rows] for f in schema}, schema=schema)
+                         ("signer", pa.string()), ("node", pa.int64()), ("main_chars", pa.int32())])
 
 
 def _md5(text: str) -> str:
@@ -107,9 +98,8 @@ class DedupPass:
             SELECT count(*) FROM documents d LEFT JOIN dedup_signatures s USING (doc_id)
             WHERE d.text_main_simplified IS NOT NULL AND s.doc_id IS NULL""").fetchone()[0]
         gone = [r[0] for r in con.execute(
-            """SELECT s.doc_id FROM dedup_signatures s LEFT JOIN documents d USING (doc_id)
-               WHERE d.doc_id IS NULL OR d.text_main_simplified IS NULL
-                  OR s.text_md5 <> md5(d.text_main_simplified)""").fetchall()]
+            f"""SELECT s.doc_id FROM dedup_signatures s LEFT JOIN documents d USING (doc_id) {_BP_JOIN}
+                WHERE d.doc_id IS NULL OR d.text_main_simplified IS NULL OR s.text_md5 <> {_MAIN_MD5}""").fetchall()]
         unclustered = con.execute("SELECT count(*) FROM dedup_signatures ANTI JOIN dedup_members USING (doc_id)"
                                   ).fetchone()[0]
         if not (todo or gone or unclustered):
@@ -150,23 +140,27 @@ class DedupPass:
         return clusters
 
     def _sign_all(self, con: duckdb.DuckDBPyConnection, counts: dict[str, int]) -> list[str]:
-        # on ``con`` itself, not a cursor: a cursor is another connection and would not see the
-        # signatures this transaction just dropped (changed main texts would never be re-signed)
-        cur = con.execute("""
-            SELECT d.doc_id, d.text_main_simplified FROM documents d
-            LEFT JOIN dedup_signatures s USING (doc_id)
-            WHERE d.text_main_simplified IS NOT NULL AND s.doc_id IS NULL
-            ORDER BY d.doc_id""")
-        pending = []
-        while True:
-            rows = cur.fetchmany(CHUNK)
-            if not rows:
-                break
-            pending.append(rows)
+        """Sign every document without a (current) signature, a chunk at a time: the texts are
+        streamed from a cursor, never all held at once (a fresh 100k-page corpus has 300k main
+        texts). A cursor is another connection and sees the corpus as last committed, before
+        ``_forget_changed`` dropped the signatures of changed texts in this transaction; so it
+        selects those by their stale ``text_md5`` itself."""
+        cur = con.cursor()
         new_docs: list[str] = []
-        for rows in pending:
-            self._sign_chunk(con, rows)
-            new_docs.extend(r[0] for r in rows)
+        try:
+            cur.execute(f"""
+                SELECT d.doc_id, d.text_main_simplified FROM documents d
+                LEFT JOIN dedup_signatures s USING (doc_id) {_BP_JOIN}
+                WHERE d.text_main_simplified IS NOT NULL AND (s.doc_id IS NULL OR s.text_md5 <> {_MAIN_MD5})
+                ORDER BY d.doc_id""")
+            while True:
+                rows = cur.fetchmany(CHUNK)
+                if not rows:
+                    break
+                self._sign_chunk(con, rows)
+                new_docs.extend(r[0] for r in rows)
+        finally:
+            cur.close()
         counts["signed"] += len(new_docs)
         return new_docs
 
@@ -198,6 +192,7 @@ class DedupPass:
             cols["hash_rep"].append(rep)
             cols["signer"].append(self.params.signer)
             cols["node"].append(nodes[i] if ok else None)
+            cols["main_chars"].append(len(texts[i]))
         with _Temp(con, "_dd_sig", pa.table(cols, schema=_SIG_SCHEMA)):
             con.execute("INSERT INTO dedup_signatures BY NAME SELECT * FROM _dd_sig")
 
@@ -241,28 +236,24 @@ class DedupPass:
         rm = removed.select(["band", "key", "node"]).cast(
             pa.schema([("band", pa.int16()), ("key", pa.int64()), ("node", pa.int64())]))
         with _Temp(con, "_dd_added", pa.table({"node": added})), _Temp(con, "_dd_rm", rm):
-            # Members of the touched buckets with their center status before and after this run.
+            # Members of the touched buckets whose centers (their c smallest nodes) differ before
+            # and after this run. Aggregates, not a ranking of every member of a giant bucket.
             changed = con.execute(f"""
-                WITH t AS (SELECT band, key, node, true AS is_new, false AS is_removed FROM dedup_bands
-                           WHERE node IN (SELECT node FROM _dd_added)
-                           UNION ALL SELECT band, key, node, false, true FROM _dd_rm),
-                tb AS (SELECT DISTINCT band, key FROM t),
-                m AS (SELECT b.band, b.key, b.node, n.node IS NOT NULL AS is_new, false AS is_removed
-                      FROM dedup_bands b SEMI JOIN tb USING (band, key)
-                      LEFT JOIN _dd_added n ON n.node = b.node
-                      UNION ALL SELECT band, key, node, false, true FROM _dd_rm),
-                r AS (SELECT *, row_number() OVER (PARTITION BY band, key, is_new ORDER BY node) AS old_rank,
-                               row_number() OVER (PARTITION BY band, key, is_removed ORDER BY node) AS new_rank
-                      FROM m),
-                ch AS (SELECT band, key FROM r GROUP BY band, key
-                       HAVING bool_or((NOT is_new AND old_rank <= {c}) <> (NOT is_removed AND new_rank <= {c})))
-                SELECT DISTINCT r.node FROM r SEMI JOIN ch USING (band, key) WHERE NOT r.is_removed AND NOT r.is_new
+                WITH tb AS (SELECT band, key FROM dedup_bands WHERE node IN (SELECT node FROM _dd_added)
+                            UNION SELECT band, key FROM _dd_rm),
+                m AS (SELECT b.band, b.key, b.node, b.node IN (SELECT node FROM _dd_added) AS is_new
+                      FROM dedup_bands b SEMI JOIN tb USING (band, key)),
+                now AS (SELECT band, key, min(node, {c}) AS cs FROM m GROUP BY band, key),
+                was AS (SELECT band, key, min(node, {c}) AS cs FROM (
+                            SELECT band, key, node FROM m WHERE NOT is_new UNION ALL SELECT band, key, node FROM _dd_rm)
+                        GROUP BY band, key),
+                ch AS (SELECT band, key FROM now FULL JOIN was USING (band, key) WHERE now.cs IS DISTINCT FROM was.cs)
+                SELECT DISTINCT m.node FROM m SEMI JOIN ch USING (band, key) WHERE NOT m.is_new
             """).fetchall()
         redo = np.union1d(added, np.asarray([r[0] for r in changed], np.int64))
         if not redo.size:
             return redo
         with _Temp(con, "_dd_redo", pa.table({"node": redo})):
-            con.execute("DELETE FROM dedup_edges WHERE node IN (SELECT node FROM _dd_redo)")
             pairs = con.execute(f"""
                 WITH ab AS (SELECT band, key, node FROM dedup_bands WHERE node IN (SELECT node FROM _dd_redo)),
                 bk AS (SELECT DISTINCT band, key FROM ab),
@@ -274,6 +265,7 @@ class DedupPass:
         cc = np.asarray(pairs["center"], np.int64)
         counts["relinked"] += int(redo.size)
         if not y.size:
+            self._write_edges(con, redo, np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0))
             return redo
         need = np.union1d(y, cc)
         with _Temp(con, "_dd_need", pa.table({"node": need})):
@@ -284,12 +276,24 @@ class DedupPass:
         est = estimate(sigs, np.searchsorted(sig_nodes, y), np.searchsorted(sig_nodes, cc))
         ok = np.flatnonzero(est >= self.params.threshold)
         ok = ok[keep_smallest(y[ok], cc[ok], cc[ok], self.params.links)]
-        if ok.size:
-            edges = pa.table({"node": y[ok], "other": cc[ok], "jaccard": np.round(est[ok], 6)})
-            with _Temp(con, "_dd_e", edges):
-                con.execute("INSERT INTO dedup_edges SELECT node, other, jaccard FROM _dd_e")
+        self._write_edges(con, redo, y[ok], cc[ok], np.round(est[ok], 6))
         counts["edges"] += int(ok.size)
         return np.union1d(redo, cc[ok])
+
+    @staticmethod
+    def _write_edges(con: duckdb.DuckDBPyConnection, redo: np.ndarray, node: np.ndarray, other: np.ndarray,
+                     jaccard: np.ndarray) -> None:
+        """Make the stored edges of the ``redo`` nodes these ones, touching only the rows that
+        differ: most relinked members of a giant bucket keep their edges, and deleting and
+        re-inserting rows of a keyed table is what a small run spent most on."""
+        edges = pa.table({"node": pa.array(node, pa.int64()), "other": pa.array(other, pa.int64()),
+                          "jaccard": pa.array(jaccard, pa.float64())})
+        with _Temp(con, "_dd_redo", pa.table({"node": redo})), _Temp(con, "_dd_e", edges):
+            con.execute("""DELETE FROM dedup_edges WHERE node IN (SELECT node FROM _dd_redo)
+                           AND (node, other, jaccard) NOT IN (SELECT (node, other, jaccard) FROM _dd_e)""")
+            con.execute("""INSERT INTO dedup_edges SELECT node, other, jaccard FROM _dd_e
+                           WHERE (node, other, jaccard) NOT IN (SELECT (node, other, jaccard) FROM dedup_edges
+                                                                WHERE node IN (SELECT node FROM _dd_redo))""")
 
     def _recluster_part(self, con: duckdb.DuckDBPyConnection, old_clusters: set[str], new_docs: list[str],
                         linked: np.ndarray, counts: dict[str, int]) -> None:
@@ -314,77 +318,133 @@ class DedupPass:
             CREATE OR REPLACE TEMP TABLE _dd_load AS
             SELECT doc_id FROM _dd_touch_docs
             UNION SELECT doc_id FROM dedup_members WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)""")
-        docs = [DocInfo(r[0], r[1], r[2] or 0, r[3], r[4], r[5]) for r in con.execute(
-            _DOC_SQL + " WHERE s.doc_id IN (SELECT doc_id FROM _dd_load) ORDER BY s.doc_id").fetchall()]
-        edges = con.execute("""
-            WITH n AS (SELECT DISTINCT node, main_hash FROM dedup_signatures
-                       WHERE node IS NOT NULL AND doc_id IN (SELECT doc_id FROM _dd_load))
-            SELECT a.main_hash, b.main_hash, e.jaccard FROM dedup_edges e
-            JOIN n a ON a.node = e.node JOIN n b ON b.node = e.other""").fetchall()
-        members, clusters = assign_clusters(docs, edges)
+        stats = self._assign_sql(con, "_dd_load")
         # Write only the rows that differ: a copy joining a giant article must not rewrite the
         # article's thousands of unchanged member rows (deleting and re-inserting rows of a
         # keyed table is what cost most).
-        old_m = {r[0]: r for r in con.execute(
-            "SELECT doc_id, cluster_id, is_canonical, reason, matched_doc_id, jaccard FROM dedup_members "
-            "WHERE doc_id IN (SELECT doc_id FROM _dd_load)").fetchall()}
-        new_m = [m for m in members if old_m.get(m.doc_id) != (m.doc_id, m.cluster_id, m.is_canonical, m.reason,
-                                                                 m.matched_doc_id, m.jaccard)]
-        old_c = {r[0]: r for r in con.execute(
-            "SELECT cluster_id, canonical_doc_id, members, sources, first_published_at, kind FROM dedup_clusters "
-            "WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)").fetchall()}
-        keep_c = {c.cluster_id for c in clusters
-                  if old_c.get(c.cluster_id) == (c.cluster_id, c.canonical_doc_id, c.members, c.sources,
-                                                 c.first_published_at, c.kind)}
-        new_c = [c for c in clusters if c.cluster_id not in keep_c]
-        with _Temp(con, "_dd_mk", pa.table({"doc_id": pa.array([m.doc_id for m in new_m], pa.string())})), \
-             _Temp(con, "_dd_ck", pa.table({"cluster_id": pa.array(sorted(keep_c), pa.string())})):
-            con.execute("DELETE FROM dedup_members WHERE doc_id IN (SELECT doc_id FROM _dd_mk)")
-            con.execute("DELETE FROM dedup_clusters WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters) "
-                        "AND cluster_id NOT IN (SELECT cluster_id FROM _dd_ck)")
-        if new_m:
-            with _Temp(con, "_dd_m", _table(new_m, _MEMBER_SCHEMA)):
-                con.execute("INSERT INTO dedup_members BY NAME SELECT * FROM _dd_m")
-        if new_c:
-            with _Temp(con, "_dd_c", _table(new_c, _CLUSTER_SCHEMA)):
-                con.execute("INSERT INTO dedup_clusters BY NAME SELECT * FROM _dd_c")
-        for t in ("_dd_touch_docs", "_dd_touch_clusters", "_dd_load"):
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_mk AS
+            SELECT * FROM _dd_nm EXCEPT
+            SELECT m.* FROM dedup_members m WHERE doc_id IN (SELECT doc_id FROM _dd_load)""")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_ck AS
+            SELECT * FROM _dd_nc EXCEPT
+            SELECT c.* FROM dedup_clusters c WHERE cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)""")
+        con.execute("DELETE FROM dedup_members WHERE doc_id IN (SELECT doc_id FROM _dd_mk)")
+        con.execute("""DELETE FROM dedup_clusters WHERE cluster_id IN (SELECT cluster_id FROM _dd_ck)
+                       OR cluster_id IN (SELECT cluster_id FROM _dd_touch_clusters)
+                          AND cluster_id NOT IN (SELECT cluster_id FROM _dd_nc)""")
+        con.execute("INSERT INTO dedup_members BY NAME SELECT * FROM _dd_mk")
+        con.execute("INSERT INTO dedup_clusters BY NAME SELECT * FROM _dd_ck")
+        for t in ("_dd_touch_docs", "_dd_touch_clusters", "_dd_load", "_dd_nm", "_dd_nc", "_dd_mk", "_dd_ck"):
             con.execute(f"DROP TABLE {t}")
-        counts["reclustered"] += len(docs)
-        reasons: dict[str, int] = {}
-        for m in members:
-            reasons[m.reason] = reasons.get(m.reason, 0) + 1
-        counts.update({"clusters": sum(1 for c in clusters if c.kind != "empty"), "exact": reasons.get("exact", 0),
-                       "near": reasons.get("near", 0), "empty": reasons.get("empty", 0)})
+        counts["reclustered"] += stats.pop("documents")
+        counts.update(stats)
+
+    @staticmethod
+    def _assign_sql(con: duckdb.DuckDBPyConnection, load: str) -> dict[str, int]:
+        """``core.assign_clusters`` over the documents in the relation ``load`` (whole clusters),
+        in SQL: member rows into ``_dd_nm``, cluster rows into ``_dd_nc``. Only the connected
+        components are computed in numpy, over integer arrays; nothing per document is held in
+        Python, so a giant cluster (a farm article's thousands of copies) costs a few vectorised
+        queries, not a Python object per copy. Tests hold it equal to ``assign_clusters``."""
+        # every distinct exact text of the load, numbered; its near edges as pairs of numbers
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE _dd_h AS
+            SELECT main_hash, any_value(node) AS node, (row_number() OVER (ORDER BY main_hash) - 1)::BIGINT AS ix
+            FROM dedup_signatures WHERE doc_id IN (SELECT doc_id FROM {load}) AND main_hash IS NOT NULL
+            GROUP BY main_hash""")
+        n = con.execute("SELECT count(*) FROM _dd_h").fetchone()[0]
+        pairs = con.execute("""
+            SELECT a.ix AS a, b.ix AS b FROM dedup_edges e JOIN _dd_h a ON a.node = e.node
+            JOIN _dd_h b ON b.node = e.other""").fetchnumpy()
+        label = components(n, np.asarray(pairs["a"], np.int64), np.asarray(pairs["b"], np.int64))
+        with _Temp(con, "_dd_lab", pa.table({"ix": np.arange(n, dtype=np.int64), "comp": label})):
+            # comp: the component of the document's text; an empty document is a component alone
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _dd_d AS
+                SELECT s.doc_id, s.main_hash, coalesce(s.main_chars, 0) AS len,
+                       d.published_at AS pub, d.source, epoch(d.fetched_at) AS arrival,
+                       coalesce(l.comp, -row_number() OVER (ORDER BY s.doc_id)) AS comp
+                FROM dedup_signatures s JOIN documents d USING (doc_id)
+                LEFT JOIN _dd_h h ON h.main_hash = s.main_hash LEFT JOIN _dd_lab l ON l.ix = h.ix
+                WHERE s.doc_id IN (SELECT doc_id FROM {load})""")
+        # canonical order (DocInfo.canonical_key) and naming order (DocInfo.cluster_key) per
+        # component; the leader of each exact text is its first copy in canonical order
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_r AS
+            SELECT *, count(*) OVER (PARTITION BY comp) AS n,
+                   row_number() OVER (PARTITION BY comp ORDER BY pub ASC NULLS LAST, len DESC, doc_id) AS crank,
+                   first_value(doc_id) OVER (PARTITION BY comp ORDER BY arrival ASC NULLS LAST, doc_id) AS cid,
+                   first_value(doc_id) OVER (PARTITION BY comp, main_hash
+                                             ORDER BY pub ASC NULLS LAST, len DESC, doc_id) AS leader
+            FROM _dd_d""")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_canon AS
+            SELECT comp, doc_id AS canon, main_hash AS canon_hash FROM _dd_r WHERE crank = 1""")
+        # a text's leader that is not the canonical's text joins by its best edge: to the
+        # canonical's text first, then the highest Jaccard, then the smallest leader
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_near AS
+            WITH lead AS (SELECT DISTINCT main_hash, leader, comp FROM _dd_r WHERE n > 1 AND main_hash IS NOT NULL),
+            adj AS (SELECT a.main_hash AS h, b.main_hash AS o, e.jaccard AS j FROM dedup_edges e
+                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other
+                    UNION ALL
+                    SELECT b.main_hash, a.main_hash, e.jaccard FROM dedup_edges e
+                    JOIN _dd_h a ON a.node = e.node JOIN _dd_h b ON b.node = e.other)
+            SELECT adj.h AS main_hash, lo.leader AS matched, adj.j AS jaccard
+            FROM adj JOIN lead lh ON lh.main_hash = adj.h JOIN lead lo ON lo.main_hash = adj.o
+            JOIN _dd_canon c ON c.comp = lh.comp
+            QUALIFY row_number() OVER (PARTITION BY adj.h ORDER BY adj.o IS DISTINCT FROM c.canon_hash,
+                                       adj.j DESC, lo.leader) = 1""")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_nm AS
+            SELECT r.doc_id, CASE WHEN r.n = 1 THEN r.doc_id ELSE r.cid END AS cluster_id,
+                   r.crank = 1 AS is_canonical,
+                   CASE WHEN r.main_hash IS NULL THEN 'empty' WHEN r.n = 1 THEN 'unique'
+                        WHEN r.crank = 1 THEN 'canonical'
+                        WHEN r.main_hash = c.canon_hash OR r.doc_id <> r.leader THEN 'exact' ELSE 'near' END AS reason,
+                   CASE WHEN r.n = 1 OR r.crank = 1 THEN NULL WHEN r.main_hash = c.canon_hash THEN c.canon
+                        WHEN r.doc_id <> r.leader THEN r.leader ELSE nr.matched END AS matched_doc_id,
+                   CASE WHEN r.n = 1 OR r.crank = 1 THEN NULL
+                        WHEN r.main_hash = c.canon_hash OR r.doc_id <> r.leader THEN 1.0
+                        ELSE nr.jaccard END::DOUBLE AS jaccard
+            FROM _dd_r r JOIN _dd_canon c USING (comp) LEFT JOIN _dd_near nr ON nr.main_hash = r.main_hash""")
+        con.execute("""
+            CREATE OR REPLACE TEMP TABLE _dd_nc AS
+            SELECT any_value(CASE WHEN n = 1 THEN doc_id ELSE cid END) AS cluster_id,
+                   any_value(c.canon) AS canonical_doc_id, count(*)::INTEGER AS members,
+                   count(DISTINCT source)::INTEGER AS sources, min(pub) AS first_published_at,
+                   CASE WHEN count(*) > 1 THEN (CASE WHEN count(DISTINCT main_hash) = 1 THEN 'exact' ELSE 'near' END)
+                        WHEN any_value(main_hash) IS NULL THEN 'empty' ELSE 'single' END AS kind
+            FROM _dd_r JOIN _dd_canon c USING (comp) GROUP BY comp""")
+        docs, clusters = con.execute("SELECT (SELECT count(*) FROM _dd_nm), "
+                                     "(SELECT count(*) FROM _dd_nc WHERE kind <> 'empty')").fetchone()
+        reasons = dict(con.execute("SELECT reason, count(*) FROM _dd_nm GROUP BY reason").fetchall())
+        for t in ("_dd_h", "_dd_d", "_dd_r", "_dd_canon", "_dd_near"):
+            con.execute(f"DROP TABLE {t}")
+        return {"documents": docs, "clusters": clusters, "exact": reasons.get("exact", 0),
+                "near": reasons.get("near", 0), "empty": reasons.get("empty", 0)}
 
     def recluster(self, con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         """Recompute every cluster from the stored hashes and edges (a check; the pass itself
         recomputes only what changed). Returns the counts of the whole corpus."""
-        docs = [DocInfo(r[0], r[1], r[2] or 0, r[3], r[4], r[5])
-                for r in con.execute(_DOC_SQL + " ORDER BY s.doc_id").fetchall()]
-        edges = con.execute("""
-            WITH n AS (SELECT DISTINCT node, main_hash FROM dedup_signatures WHERE node IS NOT NULL)
-            SELECT a.main_hash, b.main_hash, e.jaccard FROM dedup_edges e
-            JOIN n a ON a.node = e.node JOIN n b ON b.node = e.other""").fetchall()
-        members, clusters = assign_clusters(docs, edges)
         con.execute("BEGIN TRANSACTION")
         try:
+            con.execute("CREATE OR REPLACE TEMP TABLE _dd_all AS SELECT doc_id FROM dedup_signatures")
+            stats = self._assign_sql(con, "_dd_all")
             con.execute("DELETE FROM dedup_members")
             con.execute("DELETE FROM dedup_clusters")
-            if members:
-                with _Temp(con, "_dd_m", _table(members, _MEMBER_SCHEMA)):
-                    con.execute("INSERT INTO dedup_members BY NAME SELECT * FROM _dd_m")
-                with _Temp(con, "_dd_c", _table(clusters, _CLUSTER_SCHEMA)):
-                    con.execute("INSERT INTO dedup_clusters BY NAME SELECT * FROM _dd_c")
+            con.execute("INSERT INTO dedup_members BY NAME SELECT * FROM _dd_nm")
+            con.execute("INSERT INTO dedup_clusters BY NAME SELECT * FROM _dd_nc")
+            for t in ("_dd_all", "_dd_nm", "_dd_nc"):
+                con.execute(f"DROP TABLE {t}")
             con.execute("COMMIT")
         except Exception:
             con.execute("ROLLBACK")
             raise
-        reasons: dict[str, int] = {}
-        for m in members:
-            reasons[m.reason] = reasons.get(m.reason, 0) + 1
-        return {"clusters": sum(1 for c in clusters if c.kind != "empty"),
-                "exact": reasons.get("exact", 0), "near": reasons.get("near", 0), "empty": reasons.get("empty", 0)}
+        stats.pop("documents")
+        return stats
 
 
 # ---------------------------------------------------------------------- releases
