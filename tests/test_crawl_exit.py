@@ -106,7 +106,7 @@ def test_every_fetch_answered_with_an_http_error_exits_5(tmp_path):
             self.wfile.write(b"<html>down for maintenance</html>")
 
         def log_message(self, *args):
-            pass
+            """Quiet: the test reads the crawl's output, not the server's log."""
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Down)
     threading.Thread(target=server.serve_forever, daemon=True).start()
