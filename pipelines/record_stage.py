@@ -132,6 +132,23 @@ def _rules():
     return _RULES
 
 
+_WARM = False
+
+
+def warm() -> None:
+    """Build the site rules and the normaliser's lazy tables (OpenCC, the character-class
+    lookup, pinyin) once per process, outside any record's time budget: an initialisation that
+    a record's alarm interrupts would be started again, and interrupted again, by every record."""
+    global _WARM
+    if _WARM:
+        return
+    from lendcorpus.pipelines.normalize import normalize_text
+
+    _rules()
+    normalize_text("網貸逾期 現(xiàn)在 催收 ok\u00e9")
+    _WARM = True
+
+
 def _die_with_parent() -> None:
     """Ask Linux to SIGKILL this worker when the build that forked it dies. A build killed with
     SIGKILL cannot stop its workers; orphans would hold its pipes open (a caller waiting for the
@@ -163,7 +180,7 @@ def init_worker(memory: int | None = WORKER_MEMORY) -> None:
         except (OSError, ValueError, StopIteration) as exc:
             # no /proc or no permission: the time budget and the recursion limit still hold
             logging.getLogger(__name__).warning("build worker: no memory budget (%s)", exc)
-    _rules()
+    warm()
 
 
 def _on_alarm(signum, frame):  # noqa: ARG001
@@ -254,6 +271,7 @@ def process_batch(batch: Batch, seconds: float | None = RECORD_SECONDS) -> Batch
     rows: list[tuple[str, dict]] = []
     runs: dict[str, str] = {}
     records = damaged = 0
+    warm()  # in-process builds (--jobs 1) have no worker initialiser
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(RECURSION_LIMIT)  # the same depth in a worker and in-process
     try:
