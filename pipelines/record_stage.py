@@ -66,8 +66,10 @@ REJECT_SCHEMA = pa.schema([
 _ROW_FILL_TABLES = ("complaints", "forum_threads", "forum_posts", "forum_ads")
 
 
-class RecordTimeout(Exception):
-    """A record ran past RECORD_SECONDS."""
+class RecordTimeout(BaseException):
+    """A record ran past RECORD_SECONDS. A BaseException, so that the extractors' broad
+    ``except Exception`` guards (a broken page must not stop the others) cannot swallow it when
+    the alarm fires inside them; ``process_record`` catches it by name."""
 
 
 @dataclass
