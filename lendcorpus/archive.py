@@ -29,7 +29,6 @@ from datetime import datetime, timezone
 from http import HTTPStatus
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import BufferedReader
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.exceptions import ArchiveLoadFailed

@@ -55,7 +55,6 @@ from lendcorpus_replay.farmgen import (
     CORPUS_DIR,
     SITES_DIR,
     Article,
-    convert_script,
     load_sources,
     make_variant,
     parse_article,
